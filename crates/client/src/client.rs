@@ -1,0 +1,177 @@
+//! [`Client`]: the Safe client as a sans-IO state machine.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use safe_types::XorUrlBase;
+use tracing::warn;
+
+use crate::net::{Net, Shared};
+use crate::tasks::Tasks;
+use crate::transport::{Transmit, Transport};
+use crate::{Error, ErrorCode, Operation, Output};
+
+/// Identifies an operation from `start` to its completion.
+pub type OpId = u64;
+
+/// Guards against a driver step that never settles (a bug): at most this many rounds of
+/// "process events, run operations" per input.
+const MAX_ROUNDS: usize = 10_000;
+
+/// How a client behaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// How long an operation may run before it fails with a timeout.
+    pub timeout: Duration,
+    /// The base of the XOR-URLs the client writes.
+    pub xorurl_base: XorUrlBase,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(120), xorurl_base: XorUrlBase::Base32z }
+    }
+}
+
+/// An operation that finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The id `start` returned.
+    pub id: OpId,
+    /// What it gave, or why it failed.
+    pub result: Result<Output, Error>,
+}
+
+/// A Safe Network client that does no I/O and never reads the clock.
+///
+/// Its caller owns the sockets and the timer and drives it, like a quinn-proto `Endpoint`:
+///
+/// - **Sockets**: [`add_socket`](Self::add_socket) for each bound UDP socket lent to the client.
+/// - **Input**: [`handle_datagrams`](Self::handle_datagrams) with what arrived on a socket;
+///   [`handle_timeout`](Self::handle_timeout) once [`poll_timeout`](Self::poll_timeout) has
+///   passed; [`start`](Self::start) and [`cancel`](Self::cancel) operations.
+/// - **Output**, after any input: [`poll_transmit`](Self::poll_transmit) until `None`, sending
+///   each datagram; [`poll_completion`](Self::poll_completion) until `None`; then
+///   [`poll_timeout`](Self::poll_timeout) to re-arm the timer.
+///
+/// Every call returns promptly. Operations run as futures inside the client; each input runs
+/// them as far as they can go.
+pub struct Client {
+    config: Config,
+    net: Net,
+    tasks: Tasks,
+    completions: VecDeque<Completion>,
+}
+
+impl Client {
+    /// A client with no sockets, not connected to any network.
+    pub fn new(config: Config) -> Self {
+        let shared =
+            Shared { transport: Transport::new(), map: None, xorurl_base: config.xorurl_base };
+        Self { config, net: Net::new(shared), tasks: Tasks::new(), completions: VecDeque::new() }
+    }
+
+    /// Lends the client a socket bound to `local`; returns its index for `handle_datagrams`
+    /// and [`Transmit::socket`].
+    pub fn add_socket(&mut self, local: SocketAddr) -> usize {
+        self.net.with(|s| s.transport.add_socket(local))
+    }
+
+    /// Datagrams that arrived on socket `socket`, from the given remotes, in arrival order.
+    pub fn handle_datagrams(
+        &mut self,
+        now: Instant,
+        socket: usize,
+        datagrams: impl IntoIterator<Item = (SocketAddr, BytesMut)>,
+    ) {
+        self.net.with(|s| {
+            for (remote, data) in datagrams {
+                s.transport.handle_datagram(now, socket, remote, data);
+            }
+        });
+        self.drive(now);
+    }
+
+    /// The time [`poll_timeout`](Self::poll_timeout) gave has come.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.net.with(|s| s.transport.handle_timeout(now));
+        self.drive(now);
+    }
+
+    /// Starts `operation`. Arguments that are wrong on their face fail here; anything else is
+    /// reported by a [`Completion`].
+    pub fn start(&mut self, now: Instant, operation: Operation) -> Result<OpId, Error> {
+        let timeout = operation.timeout_error(self.config.timeout.as_secs_f64());
+        let future = operation.into_future(&self.net)?;
+        let id = self.tasks.spawn(now + self.config.timeout, timeout, future);
+        self.drive(now);
+        Ok(id)
+    }
+
+    /// Stops operation `id`: it completes with [`ErrorCode::Cancelled`]. Unknown ids are ignored.
+    pub fn cancel(&mut self, now: Instant, id: OpId) {
+        let reason = Error::new(ErrorCode::Cancelled, "the operation was cancelled");
+        if self.tasks.cancel(id, reason) {
+            self.drive(now);
+        }
+    }
+
+    /// Cancels every operation with `reason` and closes all connections, telling the nodes.
+    /// Keep polling transmits afterwards so the close reaches them.
+    pub fn close(&mut self, now: Instant, reason: Error) {
+        self.tasks.cancel_all(&reason);
+        self.drive(now);
+        self.net.with(|s| {
+            s.transport.close_all(now);
+            s.map = None;
+        });
+        self.drive(now);
+    }
+
+    /// The next datagram to send, written into `buf`.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        self.net.with(|s| s.transport.poll_transmit(now, buf))
+    }
+
+    /// When the client next needs [`handle_timeout`](Self::handle_timeout), if ever.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let transport = self.net.with(|s| s.transport.poll_timeout());
+        [transport, self.tasks.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// The next operation that finished.
+    pub fn poll_completion(&mut self) -> Option<Completion> {
+        self.completions.pop_front()
+    }
+
+    /// Whether a network map has been obtained.
+    pub fn is_connected(&self) -> bool {
+        self.net.with(|s| s.map.is_some())
+    }
+
+    /// How many operations are running.
+    pub fn running(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// How many QUIC connections are open or closing.
+    pub fn connections(&self) -> usize {
+        self.net.with(|s| s.transport.connection_count())
+    }
+
+    fn drive(&mut self, now: Instant) {
+        self.tasks.expire(now);
+        for _ in 0..MAX_ROUNDS {
+            self.net.with(|s| {
+                s.transport.process(now);
+                s.transport.flush(now);
+            });
+            if !self.tasks.run(&mut self.completions) {
+                return;
+            }
+        }
+        warn!("driver step did not settle after {MAX_ROUNDS} rounds");
+    }
+}

@@ -1,0 +1,20 @@
+//! The Safe Network client core, sans-IO: QUIC (quinn-proto + rustls, TLS 1.3) to the nodes and
+//! the Safe API as operations, driven entirely by its caller's datagrams and clock.
+//!
+//! It knows nothing of sockets, timers, threads or WebAssembly: the component crate drives it
+//! with the host's UDP sockets and timer, and tests drive it with in-memory nodes and a virtual
+//! clock. See [`Client`] for the order of calls.
+
+mod client;
+mod error;
+mod net;
+mod ops;
+mod tasks;
+mod tls;
+mod transport;
+
+pub use client::{Client, Completion, Config, OpId};
+pub use error::{Error, ErrorCode};
+pub use ops::{ByteRange, Contact, NetworkInfo, Operation, Output, PublicFile, SafeData};
+pub use safe_types;
+pub use transport::Transmit;

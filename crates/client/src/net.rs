@@ -1,0 +1,135 @@
+//! What operations see of the network: the network map, and requests to nodes as futures.
+//!
+//! Operations are `async` code without a clock or sockets. They share one [`Net`] handle with
+//! the driver; a request only queues work in the [`Transport`], and the future resolves when
+//! the driver has moved the node's answer into it. Single-threaded by design: the handle is an
+//! `Rc<RefCell<..>>`, borrowed only inside a poll or a driver step, never across an `.await`.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response};
+use safe_types::{NetworkMap, NodeInfo, XorName, XorUrlBase};
+
+use crate::transport::{Reply, RequestError, RequestId, Target, Transport};
+use crate::{Error, ErrorCode};
+
+/// State shared by the driver and the operations.
+pub(crate) struct Shared {
+    pub(crate) transport: Transport,
+    pub(crate) map: Option<Rc<NetworkMap>>,
+    pub(crate) xorurl_base: XorUrlBase,
+}
+
+/// A cheap handle on the shared state, held by each operation.
+#[derive(Clone)]
+pub(crate) struct Net(Rc<RefCell<Shared>>);
+
+impl Net {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self(Rc::new(RefCell::new(shared)))
+    }
+
+    /// Runs `f` on the shared state; never call while another borrow is live.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        f(&mut self.0.borrow_mut())
+    }
+
+    /// The network map, or `NotConnected`.
+    pub(crate) fn map(&self) -> Result<Rc<NetworkMap>, Error> {
+        self.with(|s| s.map.clone()).ok_or_else(Error::not_connected)
+    }
+
+    pub(crate) fn xorurl_base(&self) -> XorUrlBase {
+        self.with(|s| s.xorurl_base)
+    }
+
+    /// Sends `request` to the node at `target`.
+    pub(crate) fn request(&self, target: Target, request: &Request) -> RequestFuture {
+        let frame = wire::encode(request).map(Bytes::from).map_err(|e| e.to_string());
+        self.enqueue(target, frame)
+    }
+
+    /// Sends an encoded request frame (so one frame can go to several nodes without copying).
+    pub(crate) fn send_frame(&self, target: Target, frame: Bytes) -> RequestFuture {
+        self.enqueue(target, Ok(frame))
+    }
+
+    fn enqueue(&self, target: Target, frame: Result<Bytes, String>) -> RequestFuture {
+        let id = self.with(|s| s.transport.enqueue(target, frame));
+        RequestFuture { net: self.clone(), id, done: false }
+    }
+
+    /// Sends `request` to a node of the map, pinned to its id.
+    pub(crate) fn request_node(&self, node: &NodeInfo, request: &Request) -> RequestFuture {
+        self.request(Target { addr: node.addr, id: Some(node.id) }, request)
+    }
+}
+
+/// A request in flight; dropping it abandons the request.
+pub(crate) struct RequestFuture {
+    net: Net,
+    id: RequestId,
+    done: bool,
+}
+
+impl Future for RequestFuture {
+    type Output = Result<Reply, RequestError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id;
+        match self.net.with(|s| s.transport.poll_request(id, cx.waker())) {
+            Some(outcome) => {
+                self.done = true;
+                Poll::Ready(outcome)
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for RequestFuture {
+    fn drop(&mut self) {
+        if !self.done {
+            // The driver never drops operations while it holds the state, but stay safe.
+            if let Ok(mut shared) = self.net.0.try_borrow_mut() {
+                shared.transport.abandon(self.id);
+            }
+        }
+    }
+}
+
+/// A node's answer as an operation sees it: a response, or the node's refusal as an error.
+pub(crate) fn node_answer(node: &str, response: Response) -> Result<Response, Error> {
+    match response {
+        Response::Error(ErrorResponse { kind, message }) => {
+            let code = match kind {
+                ErrorKind::NotFound => ErrorCode::NotFound,
+                ErrorKind::InvalidRequest => ErrorCode::InvalidArgument,
+                ErrorKind::UnsupportedVersion => ErrorCode::Protocol,
+                ErrorKind::Storage => ErrorCode::Network,
+            };
+            Err(Error::new(code, format!("node {node} refused: {message}")))
+        }
+        other => Ok(other),
+    }
+}
+
+impl From<RequestError> for Error {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::Malformed { .. } => Error::protocol(e.to_string()),
+            RequestError::Encode(_) => Error::new(ErrorCode::Internal, e.to_string()),
+            _ => Error::network(e.to_string()),
+        }
+    }
+}
+
+/// Short printable form of a node id for messages.
+pub(crate) fn short(id: &XorName) -> String {
+    format!("{id:x}").chars().take(12).collect()
+}

@@ -1,0 +1,138 @@
+//! Conversions between the WIT types and the core's types.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::time::Duration;
+
+use bytes::Bytes;
+use safe_client::safe_types::{XorName, XorUrlBase};
+use safe_client::{
+    ByteRange, Config, Contact, Error, ErrorCode, NetworkInfo, Operation, Output, PublicFile,
+    SafeData,
+};
+
+use crate::bindings::exports::safe::client::client as wit;
+use crate::bindings::safe::client::datagram::{
+    IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+};
+
+pub(crate) fn socket_addr(a: &IpSocketAddress) -> SocketAddr {
+    match a {
+        IpSocketAddress::Ipv4(v4) => {
+            let (a, b, c, d) = v4.address;
+            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), v4.port))
+        }
+        IpSocketAddress::Ipv6(v6) => {
+            let (a, b, c, d, e, f, g, h) = v6.address;
+            SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::new(a, b, c, d, e, f, g, h),
+                v6.port,
+                v6.flow_info,
+                v6.scope_id,
+            ))
+        }
+    }
+}
+
+pub(crate) fn ip_socket_address(a: SocketAddr) -> IpSocketAddress {
+    match a {
+        SocketAddr::V4(v4) => {
+            let [a, b, c, d] = v4.ip().octets();
+            IpSocketAddress::Ipv4(Ipv4SocketAddress { port: v4.port(), address: (a, b, c, d) })
+        }
+        SocketAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.ip().segments();
+            IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                port: v6.port(),
+                flow_info: v6.flowinfo(),
+                address: (a, b, c, d, e, f, g, h),
+                scope_id: v6.scope_id(),
+            })
+        }
+    }
+}
+
+pub(crate) fn config(o: wit::Options) -> Config {
+    Config {
+        timeout: Duration::from_millis(o.timeout_ms),
+        xorurl_base: match o.xorurl_base {
+            wit::XorurlBase::Base32z => XorUrlBase::Base32z,
+            wit::XorurlBase::Base32 => XorUrlBase::Base32,
+            wit::XorurlBase::Base64 => XorUrlBase::Base64,
+        },
+    }
+}
+
+pub(crate) fn operation(r: wit::Request) -> Result<Operation, Error> {
+    Ok(match r {
+        wit::Request::Connect(contacts) => {
+            Operation::Connect(contacts.iter().map(contact).collect::<Result<_, _>>()?)
+        }
+        wit::Request::StoreBytes((data, media_type)) => {
+            Operation::StoreBytes { data: Bytes::from(data), media_type }
+        }
+        wit::Request::FilesGet((url, range)) => {
+            Operation::FilesGet { url, range: range.map(byte_range) }
+        }
+        wit::Request::Fetch((url, range)) => Operation::Fetch { url, range: range.map(byte_range) },
+    })
+}
+
+fn contact(c: &wit::Contact) -> Result<Contact, Error> {
+    let id = match &c.node_id {
+        None => None,
+        Some(bytes) => Some(XorName(bytes.as_slice().try_into().map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("a node id is 32 bytes, got {}", bytes.len()),
+            )
+        })?)),
+    };
+    Ok(Contact { addr: socket_addr(&c.address), id })
+}
+
+fn byte_range(r: wit::ByteRange) -> ByteRange {
+    ByteRange { start: r.start, end: r.end }
+}
+
+pub(crate) fn output(o: Output) -> wit::Response {
+    match o {
+        Output::Connected(NetworkInfo { nodes, epoch, replication_factor }) => {
+            wit::Response::Connected(wit::NetworkInfo {
+                nodes: u32::try_from(nodes).unwrap_or(u32::MAX),
+                epoch,
+                replication_factor,
+            })
+        }
+        Output::Stored(url) => wit::Response::Stored(url),
+        Output::Bytes(b) => wit::Response::Bytes(b.to_vec()),
+        Output::Data(SafeData::PublicFile(f)) => {
+            wit::Response::Data(wit::SafeData::PublicFile(public_file(f)))
+        }
+    }
+}
+
+fn public_file(f: PublicFile) -> wit::PublicFile {
+    wit::PublicFile {
+        xorurl: f.xorurl,
+        xorname: f.xorname.0.to_vec(),
+        data: f.data.to_vec(),
+        media_type: f.media_type,
+        resolved_from: f.resolved_from,
+        size: f.size,
+    }
+}
+
+pub(crate) fn error(e: Error) -> wit::Error {
+    let code = match e.code {
+        ErrorCode::InvalidArgument => wit::ErrorCode::InvalidArgument,
+        ErrorCode::InvalidUrl => wit::ErrorCode::InvalidUrl,
+        ErrorCode::NotFound => wit::ErrorCode::NotFound,
+        ErrorCode::Timeout => wit::ErrorCode::Timeout,
+        ErrorCode::NotConnected => wit::ErrorCode::NotConnected,
+        ErrorCode::Network => wit::ErrorCode::Network,
+        ErrorCode::Protocol => wit::ErrorCode::Protocol,
+        ErrorCode::Cancelled => wit::ErrorCode::Cancelled,
+        ErrorCode::Internal => wit::ErrorCode::Internal,
+    };
+    wit::Error { code, message: e.message }
+}

@@ -1,0 +1,20 @@
+//! Base types of the Safe Network, shared by the client (compiled to wasm) and the nodes (native).
+//!
+//! Everything here is data and pure functions: no I/O, no clock, no randomness. The crate is the
+//! vocabulary both sides agree on:
+//! - [`XorName`]: a 256-bit name; chunks, registers, accounts and nodes all live in this space.
+//! - [`Chunk`]: immutable content, addressed by the SHA3-256 of its bytes.
+//! - [`NetworkMap`] / [`NodeInfo`]: who is in the network, where they listen, which key they hold.
+//! - [`SafeUrl`]: the `safe://` XOR-URL format of sn_api 0.66-0.82.
+//! - [`wire`]: the versioned, length-delimited messages clients and nodes exchange.
+
+mod chunk;
+mod media_types;
+mod network;
+mod url;
+pub mod wire;
+
+pub use chunk::{Chunk, ChunkError, MAX_CHUNK_SIZE};
+pub use network::{node_id, NetworkMap, NodeInfo, DEFAULT_REPLICATION_FACTOR};
+pub use url::{ContentType, DataType, SafeUrl, UrlError, XorUrlBase};
+pub use xor_name::{XorName, XOR_NAME_LEN};

@@ -1,0 +1,227 @@
+//! The wire protocol between clients and nodes.
+//!
+//! Transport is QUIC with TLS 1.3 and ALPN [`ALPN`]. Each request travels on its own
+//! bidirectional stream: the client writes one request frame and finishes its half, the node
+//! answers with one response frame and finishes its half.
+//!
+//! ```text
+//! frame = [body length: u32 big-endian][wire version: u8][postcard-encoded body]
+//! ```
+//!
+//! The length counts the version byte and the body, and is checked against [`MAX_FRAME_BODY`]
+//! before anything is allocated, so a peer cannot make the other side reserve more than that.
+
+use bytes::Bytes;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use xor_name::XorName;
+
+use crate::{NetworkMap, MAX_CHUNK_SIZE};
+
+/// The TLS application protocol name: protocol and major version.
+pub const ALPN: &[u8] = b"safe/1";
+/// The version byte this build writes and the only one it reads.
+pub const WIRE_VERSION: u8 = 1;
+/// Bytes before the body: the length prefix.
+pub const LENGTH_PREFIX: usize = 4;
+/// The largest body (version byte included) either side accepts: a full chunk plus headroom.
+pub const MAX_FRAME_BODY: usize = MAX_CHUNK_SIZE + 64 * 1024;
+/// The largest whole frame.
+pub const MAX_FRAME: usize = LENGTH_PREFIX + MAX_FRAME_BODY;
+
+/// What a client asks a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Send your view of the network's membership.
+    NetworkMap,
+    /// Send the chunk stored at `address`.
+    GetChunk {
+        /// SHA3-256 of the wanted content.
+        address: XorName,
+    },
+    /// Store this content as a chunk (its address is computed and checked by the node).
+    PutChunk {
+        /// The chunk's content, at most [`MAX_CHUNK_SIZE`] bytes.
+        content: Bytes,
+    },
+}
+
+/// What a node answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// The node's view of the membership.
+    NetworkMap(NetworkMap),
+    /// The content of the requested chunk.
+    Chunk {
+        /// The content; the client checks it hashes to the address it asked for.
+        content: Bytes,
+    },
+    /// The chunk is stored (or already was) at `address`.
+    Stored {
+        /// SHA3-256 of the content.
+        address: XorName,
+    },
+    /// The request failed.
+    Error(ErrorResponse),
+}
+
+/// A node's refusal, with a reason meant for logs and users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+/// The kinds of failure a node reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    /// Nothing is stored at the address.
+    NotFound,
+    /// The request could not be decoded or breaks a rule (size, hash, ...).
+    InvalidRequest,
+    /// The frame's wire version is not one this node speaks.
+    UnsupportedVersion,
+    /// The node could not store or read its data; another node may do better.
+    Storage,
+}
+
+impl ErrorResponse {
+    /// An error response of `kind` saying `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+}
+
+/// Why a frame could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// The length prefix announces more than [`MAX_FRAME_BODY`].
+    #[error("frame of {len} bytes is larger than the maximum of {max} bytes")]
+    TooLong {
+        /// The announced or actual body length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The frame ended before the length prefix said it would, or has bytes after it.
+    #[error("frame length mismatch: prefix says {expected} bytes, {actual} follow")]
+    LengthMismatch {
+        /// What the prefix announced.
+        expected: usize,
+        /// What arrived.
+        actual: usize,
+    },
+    /// The frame is shorter than its length prefix, or empty.
+    #[error("frame is truncated")]
+    Truncated,
+    /// The frame was written in a wire version this build does not read.
+    #[error("wire version {0} is not supported (this build speaks version {WIRE_VERSION})")]
+    UnsupportedVersion(u8),
+    /// The body is not a valid message.
+    #[error("malformed message: {0}")]
+    Malformed(#[from] postcard::Error),
+}
+
+/// Writes `message` as one frame.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, WireError> {
+    let mut frame = vec![0u8; LENGTH_PREFIX];
+    frame.push(WIRE_VERSION);
+    let mut frame = postcard::to_extend(message, frame)?;
+    let body = frame.len() - LENGTH_PREFIX;
+    if body > MAX_FRAME_BODY {
+        return Err(WireError::TooLong { len: body, max: MAX_FRAME_BODY });
+    }
+    let prefix =
+        u32::try_from(body).map_err(|_| WireError::TooLong { len: body, max: MAX_FRAME_BODY })?;
+    frame[..LENGTH_PREFIX].copy_from_slice(&prefix.to_be_bytes());
+    Ok(frame)
+}
+
+/// Reads the body length from a frame's first bytes, refusing lengths over the limit, so a reader
+/// knows how much to accept before it buffers anything.
+pub fn body_len(prefix: [u8; LENGTH_PREFIX]) -> Result<usize, WireError> {
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > MAX_FRAME_BODY {
+        return Err(WireError::TooLong { len, max: MAX_FRAME_BODY });
+    }
+    if len == 0 {
+        return Err(WireError::Truncated);
+    }
+    Ok(len)
+}
+
+/// Reads one whole frame (prefix included) as a `T`.
+pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
+    let prefix: [u8; LENGTH_PREFIX] =
+        frame.get(..LENGTH_PREFIX).and_then(|p| p.try_into().ok()).ok_or(WireError::Truncated)?;
+    let len = body_len(prefix)?;
+    let body = &frame[LENGTH_PREFIX..];
+    if body.len() != len {
+        return Err(WireError::LengthMismatch { expected: len, actual: body.len() });
+    }
+    let (version, payload) = body.split_first().ok_or(WireError::Truncated)?;
+    if *version != WIRE_VERSION {
+        return Err(WireError::UnsupportedVersion(*version));
+    }
+    Ok(postcard::from_bytes(payload)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NodeInfo;
+
+    #[test]
+    fn frames_round_trip() {
+        let messages = [
+            Request::NetworkMap,
+            Request::GetChunk { address: XorName([3; 32]) },
+            Request::PutChunk { content: Bytes::from(vec![9u8; MAX_CHUNK_SIZE]) },
+        ];
+        for m in messages {
+            let frame = encode(&m).expect("encodes");
+            assert_eq!(decode::<Request>(&frame).expect("decodes"), m);
+        }
+        let map = NetworkMap {
+            epoch: 7,
+            replication_factor: 4,
+            nodes: vec![NodeInfo::new([1; 32], "127.0.0.1:12000".parse().expect("addr"))],
+        };
+        let r = Response::NetworkMap(map);
+        assert_eq!(decode::<Response>(&encode(&r).expect("encodes")).expect("decodes"), r);
+    }
+
+    #[test]
+    fn frame_layout_is_prefix_version_body() {
+        // GetChunk is variant 1 of Request (postcard: varint 1), then 32 raw bytes of xorname.
+        let frame = encode(&Request::GetChunk { address: XorName([0xab; 32]) }).expect("encodes");
+        assert_eq!(&frame[..4], &34u32.to_be_bytes());
+        assert_eq!(frame[4], WIRE_VERSION);
+        assert_eq!(frame[5], 1);
+        assert_eq!(&frame[6..], &[0xab; 32]);
+    }
+
+    #[test]
+    fn refuses_oversized_prefix_before_reading() {
+        let too_long = u32::try_from(MAX_FRAME_BODY + 1).expect("fits").to_be_bytes();
+        assert!(matches!(body_len(too_long), Err(WireError::TooLong { .. })));
+        assert!(matches!(body_len([0, 0, 0, 0]), Err(WireError::Truncated)));
+        let oversized = Request::PutChunk { content: Bytes::from(vec![0u8; MAX_FRAME_BODY]) };
+        assert!(matches!(encode(&oversized), Err(WireError::TooLong { .. })));
+    }
+
+    #[test]
+    fn rejects_bad_frames() {
+        let mut frame = encode(&Request::NetworkMap).expect("encodes");
+        assert!(matches!(
+            decode::<Request>(&frame[..frame.len() - 1]),
+            Err(WireError::LengthMismatch { .. })
+        ));
+        frame[4] = 2;
+        assert!(matches!(decode::<Request>(&frame), Err(WireError::UnsupportedVersion(2))));
+        let garbage = [0, 0, 0, 3, WIRE_VERSION, 0xff, 0xff];
+        assert!(matches!(decode::<Request>(&garbage), Err(WireError::Malformed(_))));
+        assert!(matches!(decode::<Request>(&[0, 0]), Err(WireError::Truncated)));
+    }
+}

@@ -1,0 +1,222 @@
+/**
+ * `Safe`: the user-facing API. Each method checks its arguments, takes the instance's lock
+ * (`connect` and `close` write, everything else reads), and runs its operation in the client
+ * component through the engine worker.
+ *
+ * The lock is what makes one `Safe` safe to share across concurrent async code: two `fetch`es
+ * run at once, a `connect` waits for running reads and holds back new ones until it is done,
+ * and `close` first rejects what is in flight, then takes the lock and stops the engine.
+ */
+import { hasSubscribers } from 'node:diagnostics_channel';
+
+import { parseContact, readContactsFile, type Contact } from '../core/contacts.js';
+import { debug, operationChannel, type OperationEvent } from '../core/debug.js';
+import { SafeError } from '../core/errors.js';
+import { RwLock } from '../core/lock.js';
+import { Engine } from '../engine/engine.js';
+import type { OpRequest, WireRange } from '../engine/protocol.js';
+import type { ByteRange, CallOptions, ConnectOptions, NetworkInfo, SafeData, XorUrlBase } from './types.js';
+
+const BASES: readonly XorUrlBase[] = ['base32z', 'base32', 'base64'];
+const DEFAULT_TIMEOUT_SECS = 120;
+
+/** Stops the engine of a `Safe` that was garbage-collected without `close()`. */
+const finalizer = new FinalizationRegistry<Engine>((engine) => engine.terminate());
+
+let instances = 0;
+
+/**
+ * A client of the Safe Network.
+ *
+ * @example
+ * const safe = new Safe(null, 120);          // default XOR-URL base, 120 s timeout
+ * await safe.connect();                      // reads $SAFE_HOME/network_contacts/default
+ * const url = await safe.storeBytes(new TextEncoder().encode('hello'));
+ * const file = await safe.fetch(url);        // { type: 'PublicFile', data, ... }
+ * await safe.close();
+ */
+export class Safe implements AsyncDisposable {
+  readonly #lock = new RwLock();
+  readonly #engine: Engine;
+  readonly #instance = ++instances;
+  #calls = 0;
+  #connected = false;
+  #closed = false;
+  #network: NetworkInfo | undefined;
+
+  /**
+   * @param xorurlBase the base of the XOR-URLs this client writes: `'base32z'` (default, also
+   *   for `null`), `'base32'` or `'base64'`
+   * @param timeoutSecs how long an operation may take before it fails with `Timeout`
+   *   (default 120, also for `null`)
+   */
+  constructor(xorurlBase: XorUrlBase | null = null, timeoutSecs: number | null = null) {
+    const base = xorurlBase ?? 'base32z';
+    if (!BASES.includes(base)) {
+      throw new SafeError('InvalidArgument', `xorurlBase must be one of ${BASES.join(', ')} or null, got ${String(xorurlBase)}`);
+    }
+    const timeout = timeoutSecs ?? DEFAULT_TIMEOUT_SECS;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+      throw new SafeError('InvalidArgument', `timeoutSecs must be a positive number of seconds or null, got ${String(timeoutSecs)}`);
+    }
+    this.#engine = new Engine({ timeoutMs: Math.ceil(timeout * 1000), xorurlBase: base });
+    finalizer.register(this, this.#engine, this);
+  }
+
+  /** Whether `connect()` has succeeded and the instance is not closed. */
+  get isConnected(): boolean {
+    return this.#connected && !this.#closed;
+  }
+
+  /** The network as seen at the last successful `connect()`. */
+  get network(): NetworkInfo | undefined {
+    return this.#closed ? undefined : this.#network;
+  }
+
+  /**
+   * Connects to a network: fetches its map from the first bootstrap contact that answers.
+   * Without `bootstrap`, reads the contacts file `$SAFE_HOME/network_contacts/default`
+   * (SAFE_HOME defaults to `~/.safe`), which `safe testnet start` writes.
+   */
+  async connect(options: ConnectOptions = {}): Promise<void> {
+    if (options === null || typeof options !== 'object') {
+      throw new SafeError('InvalidArgument', 'connect options must be an object, e.g. { bootstrap: ["127.0.0.1:12000"] }');
+    }
+    const { bootstrap, signal } = options;
+    if (bootstrap !== undefined && (!Array.isArray(bootstrap) || bootstrap.length === 0)) {
+      throw new SafeError('InvalidArgument', 'bootstrap must be a non-empty array of "host:port" strings');
+    }
+    checkSignal(signal);
+    const contacts: Contact[] = bootstrap ? await Promise.all(bootstrap.map(parseContact)) : await readContactsFile();
+    await this.#run('connect', 'write', { op: 'connect', contacts }, signal, (info) => {
+      this.#network = info as NetworkInfo;
+      this.#connected = true;
+    });
+  }
+
+  /**
+   * Stores `bytes` as a public file and returns its XOR-URL. `mediaType` (a MIME type the
+   * XOR-URL format knows, e.g. `'text/html'`) goes into the URL; without it the file is Raw.
+   */
+  async storeBytes(bytes: Uint8Array, mediaType?: string, options: CallOptions = {}): Promise<string> {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new SafeError('InvalidArgument', 'bytes must be a Uint8Array (or a Buffer)');
+    }
+    if (mediaType !== undefined && mediaType !== null && typeof mediaType !== 'string') {
+      throw new SafeError('InvalidArgument', 'mediaType must be a string such as "text/plain", or undefined');
+    }
+    const request: OpRequest = { op: 'storeBytes', data: bytes, ...(mediaType ? { mediaType } : {}) };
+    return (await this.#run('storeBytes', 'read', request, options.signal)) as string;
+  }
+
+  /** Reads a file's bytes, or bytes `[start, end)` of it. */
+  async filesGet(url: string, range?: ByteRange, options: CallOptions = {}): Promise<Uint8Array> {
+    const request: OpRequest = { op: 'filesGet', url: checkUrl(url), ...wireRange(range) };
+    return (await this.#run('filesGet', 'read', request, options.signal)) as Uint8Array;
+  }
+
+  /** Resolves a `safe://` URL to the data it names; for a file, optionally a byte range. */
+  async fetch(url: string, range?: ByteRange, options: CallOptions = {}): Promise<SafeData> {
+    const request: OpRequest = { op: 'fetch', url: checkUrl(url), ...wireRange(range) };
+    return (await this.#run('fetch', 'read', request, options.signal)) as SafeData;
+  }
+
+  /**
+   * Closes the instance: operations in flight reject with `Closed`, the nodes are told, the
+   * sockets are released. Later calls reject with `Closed`. Calling it again does nothing.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connected = false;
+    finalizer.unregister(this);
+    const closing = this.#engine.close(closedError());
+    const release = await this.#lock.write();
+    try {
+      await closing;
+    } finally {
+      release();
+    }
+  }
+
+  /** `await using safe = new Safe()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #run(
+    name: string,
+    mode: 'read' | 'write',
+    request: OpRequest,
+    signal: AbortSignal | undefined,
+    onSuccess?: (value: unknown) => void,
+  ): Promise<unknown> {
+    if (this.#closed) throw closedError();
+    checkSignal(signal);
+    const release = mode === 'write' ? await this.#lock.write() : await this.#lock.read();
+    try {
+      if (this.#closed) throw closedError();
+      checkSignal(signal);
+      const id = ++this.#calls;
+      const { call, result } = this.#engine.run(request);
+      publish({ phase: 'start', name, id });
+      debug('%s #%d.%d started', name, this.#instance, id);
+      const onAbort = () => this.#engine.cancel(call, abortedError(signal!));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const value = await result;
+        onSuccess?.(value);
+        publish({ phase: 'end', name, id });
+        return value;
+      } catch (e) {
+        publish({ phase: 'end', name, id, error: (e as SafeError).code });
+        debug('%s #%d.%d failed: %s', name, this.#instance, id, (e as Error).message);
+        throw e;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    } finally {
+      release();
+    }
+  }
+}
+
+function publish(event: OperationEvent): void {
+  if (hasSubscribers('safe-wasi:operation')) operationChannel.publish(event);
+}
+
+function closedError(): SafeError {
+  return new SafeError('Closed', 'this Safe has been closed: create a new Safe to go on');
+}
+
+function abortedError(signal: AbortSignal): SafeError {
+  return new SafeError('Aborted', 'the operation was aborted by its AbortSignal', { cause: signal.reason });
+}
+
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal === undefined) return;
+  if (!(signal instanceof AbortSignal)) throw new SafeError('InvalidArgument', 'signal must be an AbortSignal');
+  if (signal.aborted) throw abortedError(signal);
+}
+
+function checkUrl(url: unknown): string {
+  if (typeof url !== 'string') throw new SafeError('InvalidUrl', `url must be a string such as "safe://hy...", got ${typeof url}`);
+  return url;
+}
+
+function wireRange(range: ByteRange | undefined): { range?: WireRange } {
+  if (range === undefined || range === null) return {};
+  if (!Array.isArray(range) || range.length < 1 || range.length > 2) {
+    throw new SafeError('InvalidArgument', 'range must be [start] or [start, end], byte offsets with end exclusive');
+  }
+  const toBig = (v: unknown, what: string): bigint => {
+    if (typeof v === 'bigint' && v >= 0n) return v;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+    throw new SafeError('InvalidArgument', `range ${what} must be a non-negative integer, got ${String(v)}`);
+  };
+  const start = toBig(range[0], 'start');
+  if (range[1] === undefined) return { range: { start } };
+  const end = toBig(range[1], 'end');
+  if (end < start) throw new SafeError('InvalidArgument', `range [${start}, ${end}) ends before it starts`);
+  return { range: { start, end } };
+}

@@ -1,0 +1,177 @@
+/**
+ * The driving loop around one client component instance, inside the engine worker.
+ *
+ * Who owns what: the driver owns the component instance, the UDP sockets lent to it and the one
+ * timer the component asks for. Everything reaches the component through the driver, one call
+ * at a time: operations from the main thread, datagram batches from the sockets, the timer.
+ * After each call it drains completions (posting them back) and re-arms the timer with the
+ * component's next deadline. Nothing here blocks or waits; if the component traps, the driver
+ * stops and reports it, and every later call fails.
+ */
+import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
+import { debug } from '../core/debug.js';
+import { fromComponentCode } from '../core/errors.js';
+import { fromWitResponse, toWitRequest } from './convert.js';
+import type { EngineOptions, FromWorker, ToWorker, WireError } from './protocol.js';
+import { UdpSocket } from './sockets.js';
+
+type ClientExports = { Client: typeof Wit.Client };
+type Post = (message: FromWorker, transfer?: ArrayBuffer[]) => void;
+
+export class Driver {
+  readonly #client: Wit.Client;
+  readonly #post: Post;
+  readonly #sockets: UdpSocket[] = [];
+  /** Operation id (component) -> call id (main thread), and back. */
+  readonly #calls = new Map<bigint, number>();
+  readonly #ops = new Map<number, bigint>();
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #failure: WireError | undefined;
+
+  private constructor(client: Wit.Client, post: Post) {
+    this.#client = client;
+    this.#post = post;
+  }
+
+  /** Creates the client and lends it an IPv4 socket (and an IPv6 one where the host has IPv6). */
+  static async create(api: ClientExports, options: EngineOptions, post: Post): Promise<Driver> {
+    const client = new api.Client({ timeoutMs: BigInt(options.timeoutMs), xorurlBase: options.xorurlBase });
+    const driver = new Driver(client, post);
+    const sockets = await Promise.allSettled([UdpSocket.bind('udp4'), UdpSocket.bind('udp6')]);
+    for (const s of sockets) {
+      if (s.status === 'fulfilled') driver.#attach(s.value);
+      else debug('could not bind a socket: %s', String(s.reason));
+    }
+    if (driver.#sockets.length === 0) throw new Error('could not bind any UDP socket');
+    return driver;
+  }
+
+  #attach(socket: UdpSocket): void {
+    const index = this.#client.attachSocket(socket);
+    this.#sockets.push(socket);
+    socket.onDatagrams((batch) => this.#call(() => this.#client.handleDatagrams(index, batch)));
+  }
+
+  /** Handles a batch of messages from the main thread. */
+  handle(batch: ToWorker[]): void {
+    for (const message of batch) {
+      if (message.type === 'start') this.#start(message.call, message);
+      else this.#cancel(message.call);
+    }
+    this.#afterCall();
+  }
+
+  /** Drops the client (which tells the nodes it is leaving) and closes the sockets. */
+  async shutdown(): Promise<void> {
+    this.#clearTimer();
+    if (!this.#failure) {
+      try {
+        (this.#client as Partial<Disposable>)[Symbol.dispose]?.();
+      } catch (e) {
+        debug('dropping the client failed: %s', String(e));
+      }
+    }
+    await Promise.all(this.#sockets.map((s) => s.close()));
+  }
+
+  #start(call: number, message: Extract<ToWorker, { type: 'start' }>): void {
+    if (this.#failure) {
+      this.#post({ type: 'done', call, ok: false, error: this.#failure });
+      return;
+    }
+    let id: bigint;
+    try {
+      id = this.#client.start(toWitRequest(message.request));
+    } catch (e) {
+      const payload = componentError(e);
+      if (payload) {
+        this.#post({ type: 'done', call, ok: false, error: payload });
+        return;
+      }
+      this.#die(e);
+      return;
+    }
+    this.#calls.set(id, call);
+    this.#ops.set(call, id);
+  }
+
+  #cancel(call: number): void {
+    const id = this.#ops.get(call);
+    if (id !== undefined) this.#guard(() => this.#client.cancel(id));
+  }
+
+  /** Runs one call into the component, then settles what finished and re-arms the timer. */
+  #call(f: () => void): void {
+    if (this.#failure) return;
+    this.#guard(f);
+    this.#afterCall();
+  }
+
+  #afterCall(): void {
+    if (this.#failure) return;
+    this.#guard(() => {
+      for (const c of this.#client.drainCompletions()) this.#complete(c);
+      this.#arm(this.#client.nextTimeout());
+    });
+  }
+
+  #complete(c: Wit.Completion): void {
+    const call = this.#calls.get(c.id);
+    if (call === undefined) return;
+    this.#calls.delete(c.id);
+    this.#ops.delete(call);
+    if (c.outcome.tag === 'ok') {
+      const { value, transfer } = fromWitResponse(c.outcome.val);
+      this.#post({ type: 'done', call, ok: true, value }, transfer);
+    } else {
+      const e = c.outcome.val;
+      this.#post({ type: 'done', call, ok: false, error: { code: fromComponentCode(e.code), message: e.message } });
+    }
+  }
+
+  #arm(micros: bigint | undefined): void {
+    this.#clearTimer();
+    if (micros === undefined) return;
+    const fire = () => {
+      this.#timer = undefined;
+      this.#call(() => this.#client.handleTimeout());
+    };
+    this.#timer = micros === 0n ? setImmediate(fire) : setTimeout(fire, Math.ceil(Number(micros) / 1000));
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer as NodeJS.Timeout);
+    clearImmediate(this.#timer as NodeJS.Immediate);
+    this.#timer = undefined;
+  }
+
+  #guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.#die(e);
+    }
+  }
+
+  /** The component trapped (a bug): nothing more can run on this instance. */
+  #die(e: unknown): void {
+    if (this.#failure) return;
+    const message = `the Safe client component stopped: ${e instanceof Error ? e.message : String(e)}; create a new Safe (and please report this)`;
+    this.#failure = { code: 'Internal', message };
+    this.#clearTimer();
+    this.#post({ type: 'fatal', error: this.#failure });
+  }
+}
+
+/**
+ * The error record of a `result` the component returned, if `e` is one. jco throws the record
+ * itself (older versions wrapped it in a `ComponentError` with `.payload`); a trap is an Error.
+ */
+function componentError(e: unknown): WireError | undefined {
+  const record = (e instanceof Error ? (e as { payload?: unknown }).payload : e) as Partial<Wit.Error> | undefined;
+  if (record && typeof record.code === 'string' && typeof record.message === 'string') {
+    return { code: fromComponentCode(record.code), message: record.message };
+  }
+  return undefined;
+}

@@ -1,0 +1,46 @@
+/**
+ * Messages between a `Safe` (main thread) and its engine worker, which owns the component
+ * instance, the UDP sockets and the timer. Plain data only: it crosses a thread boundary.
+ */
+import type { Contact } from '../core/contacts.js';
+
+/** Options the worker needs to create the client. */
+export interface EngineOptions {
+  timeoutMs: number;
+  xorurlBase: 'base32z' | 'base32' | 'base64';
+}
+
+/** A byte range `[start, end)`; no `end` means to the end. */
+export interface WireRange {
+  start: bigint;
+  end?: bigint;
+}
+
+/** An operation, as the host asks for it. */
+export type OpRequest =
+  | { op: 'connect'; contacts: Contact[] }
+  | { op: 'storeBytes'; data: Uint8Array; mediaType?: string }
+  | { op: 'filesGet'; url: string; range?: WireRange }
+  | { op: 'fetch'; url: string; range?: WireRange };
+
+/** Main thread to worker: a batch of these per message. */
+export type ToWorker = { type: 'start'; call: number; request: OpRequest } | { type: 'cancel'; call: number };
+
+/** Main thread to worker, alone: drop the client, close the sockets, then say `closed`. */
+export type Shutdown = { type: 'shutdown' };
+
+/** A failure in plain form. */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+/** Worker to main thread. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'done'; call: number; ok: true; value: unknown }
+  | { type: 'done'; call: number; ok: false; error: WireError }
+  /** The engine cannot go on (the component trapped, or failed to load). */
+  | { type: 'fatal'; error: WireError }
+  /** Answer to a shutdown request: sockets are closed. */
+  | { type: 'closed' };

@@ -1,0 +1,111 @@
+/**
+ * The `udp-socket` resource of the WIT world, implemented on `node:dgram`: the host binds the
+ * socket and lends it to the component, which sends through it; what arrives is collected and
+ * handed to the component in batches (one batch per turn of the event loop).
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv4 } from 'node:net';
+
+import { debug } from '../core/debug.js';
+import type { Datagram, IpSocketAddress } from '../../pkg/js/interfaces/safe-client-datagram.js';
+
+/** Converts a WIT socket address to the `[ip, port]` dgram wants. */
+export function toHostAddress(a: IpSocketAddress): [string, number] {
+  if (a.tag === 'ipv4') return [a.val.address.join('.'), a.val.port];
+  return [a.val.address.map((s) => s.toString(16)).join(':'), a.val.port];
+}
+
+/** Converts an IP address and port to a WIT socket address. */
+export function toWitAddress(ip: string, port: number): IpSocketAddress {
+  if (isIPv4(ip)) {
+    const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+    return { tag: 'ipv4', val: { port, address: [a, b, c, d] } };
+  }
+  return { tag: 'ipv6', val: { port, flowInfo: 0, scopeId: 0, address: expandIPv6(ip) } };
+}
+
+function expandIPv6(ip: string): [number, number, number, number, number, number, number, number] {
+  const [head, tail = ''] = ip.split('%')[0]!.split('::') as [string, string?];
+  const parse = (s: string) => (s ? s.split(':').map((h) => parseInt(h, 16)) : []);
+  const h = parse(head);
+  const t = ip.includes('::') ? parse(tail) : [];
+  const groups = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  return groups as [number, number, number, number, number, number, number, number];
+}
+
+/** A bound UDP socket lent to the component. */
+export class UdpSocket {
+  readonly #socket: Socket;
+  readonly #local: IpSocketAddress;
+  #inbox: Datagram[] = [];
+  #flushScheduled = false;
+  #inFlight = 0;
+  #onIdle: (() => void) | undefined;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    const { address, port } = socket.address();
+    this.#local = toWitAddress(address, port);
+    // Send errors (an unreachable peer, a full buffer) are datagram loss: QUIC recovers.
+    socket.on('error', (e) => debug('udp socket error: %s', e.message));
+  }
+
+  /** Binds a socket of `type` to an ephemeral port on all interfaces. */
+  static bind(type: 'udp4' | 'udp6'): Promise<UdpSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket({ type, ipv6Only: type === 'udp6' });
+      socket.once('error', reject);
+      socket.bind({ port: 0, address: type === 'udp4' ? '0.0.0.0' : '::' }, () => {
+        socket.off('error', reject);
+        resolve(new UdpSocket(socket));
+      });
+    });
+  }
+
+  /** WIT: the address the socket is bound to. */
+  localAddress(): IpSocketAddress {
+    return this.#local;
+  }
+
+  /** WIT: queues datagrams for sending and returns at once. */
+  send(datagrams: Datagram[]): void {
+    for (const d of datagrams) {
+      const [ip, port] = toHostAddress(d.remote);
+      this.#inFlight++;
+      this.#socket.send(d.data, port, ip, (err) => {
+        if (err) debug('udp send to %s:%d failed: %s', ip, port, err.message);
+        if (--this.#inFlight === 0) this.#onIdle?.();
+      });
+    }
+  }
+
+  /** Calls `handler` with each batch of datagrams that arrived in one turn of the event loop. */
+  onDatagrams(handler: (batch: Datagram[]) => void): void {
+    this.#socket.on('message', (data: Buffer, rinfo: RemoteInfo) => {
+      this.#inbox.push({ remote: toWitAddress(rinfo.address, rinfo.port), data });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          const batch = this.#inbox;
+          this.#inbox = [];
+          handler(batch);
+        });
+      }
+    });
+  }
+
+  /** Closes the socket once queued datagrams have left (or after `graceMs`). */
+  async close(graceMs = 200): Promise<void> {
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.#onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+  }
+}

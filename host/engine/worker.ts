@@ -1,0 +1,52 @@
+/**
+ * Entry point of the engine worker thread: instantiates the client component with the host's
+ * imports (UDP sockets, closed-sandbox WASI) and serves the main thread's messages through a
+ * {@link Driver}. Running here, the component's CPU work never stalls the main event loop.
+ */
+import { readFile } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { instantiate } from '../../pkg/js/safe_client.js';
+import { Driver } from './driver.js';
+import type { EngineOptions, FromWorker, Shutdown, ToWorker } from './protocol.js';
+import { UdpSocket } from './sockets.js';
+import { wasiImports } from './wasi.js';
+
+const port = parentPort!;
+const { options } = workerData as { options: EngineOptions };
+const bindings = new URL('../../pkg/js/', import.meta.url);
+
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+let driver: Driver | undefined;
+const early: ToWorker[][] = [];
+let shuttingDown = false;
+
+port.on('message', (message: ToWorker[] | Shutdown) => {
+  if (!Array.isArray(message)) {
+    void shutdown();
+    return;
+  }
+  if (driver) driver.handle(message);
+  else early.push(message);
+});
+
+async function shutdown(): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  await driver?.shutdown();
+  post({ type: 'closed' });
+  port.close();
+}
+
+try {
+  const root = await instantiate(
+    async (name) => WebAssembly.compile(await readFile(new URL(name, bindings))),
+    { ...wasiImports(), 'safe:client/datagram': { UdpSocket } } as unknown as Parameters<typeof instantiate>[1],
+  );
+  driver = await Driver.create(root.client, options, post);
+  post({ type: 'ready' });
+  for (const batch of early.splice(0)) driver.handle(batch);
+} catch (e) {
+  post({ type: 'fatal', error: { code: 'Internal', message: `could not start the Safe client component: ${e instanceof Error ? e.message : String(e)}` } });
+}

@@ -1,0 +1,13 @@
+/**
+ * The few WebAssembly JS API types the host uses. Node provides the API; @types/node does not
+ * declare it, and the DOM lib would bring browser globals the host must not use.
+ */
+declare namespace WebAssembly {
+  class Module {
+    private constructor();
+  }
+  class Instance {
+    private constructor();
+  }
+  function compile(bytes: ArrayBufferView | ArrayBuffer): Promise<Module>;
+}

@@ -1,0 +1,51 @@
+// Builds everything, rebuilding only what changed:
+//   1. the client component's core module (Rust, wasm32-wasip1)
+//   2. the component (core module + WASI preview1 reactor adapter) -> pkg/safe_client.wasm
+//   3. its JS bindings (jco transpile, async instantiation) -> pkg/js/
+//   4. the native node (Rust) -> target/release/safe-node
+//   5. the TypeScript host -> dist/
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
+
+import { WASM_TARGET, cargo, root, toolchain } from './toolchain.mjs';
+
+const log = (msg) => process.stderr.write(`[build] ${msg}\n`);
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+
+log(`rust toolchain: ${toolchain.kind}`);
+
+// 1. The core module.
+cargo(['build', '--release', '--locked', '-p', 'safe-component', '--target', WASM_TARGET, ...toolchain.buildStd]);
+const core = join(root, 'target', WASM_TARGET, 'release', 'safe_component.wasm');
+
+// 2 + 3. Component and bindings, when the core module changed.
+const pkg = join(root, 'pkg');
+const component = join(pkg, 'safe_client.wasm');
+const bindings = join(pkg, 'js');
+if (mtime(core) > mtime(component) || !existsSync(join(bindings, 'safe_client.js'))) {
+  // The WASI preview1 reactor adapter ships inside jco (a direct devDependency).
+  const adapter = join(root, 'node_modules', '@bytecodealliance', 'jco', 'lib', 'wasi_snapshot_preview1.reactor.wasm');
+  const bytes = await componentNew(readFileSync(core), [['wasi_snapshot_preview1', readFileSync(adapter)]]);
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(component, bytes);
+  log(`component: ${component} (${(bytes.length / 1024).toFixed(0)} KiB)`);
+  const { files } = await transpileBytes(bytes, { name: 'safe_client', instantiation: 'async', noTypescript: false });
+  rmSync(bindings, { recursive: true, force: true });
+  for (const [name, data] of Object.entries(files)) {
+    const path = join(bindings, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, data);
+  }
+  log(`bindings: ${Object.keys(files).length} files in ${bindings}`);
+}
+
+// 4. The native node.
+cargo(['build', '--release', '--locked', '-p', 'safe-node']);
+
+// 5. The host.
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+log('done');
