@@ -4,7 +4,7 @@
 // both the component and the native node; otherwise Debian's rustc-web (1.96) does, building
 // std for wasm from source (-Zbuild-std) and linking with wasi-libc through scripts/wasm-ld.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,14 @@ function detect() {
     CARGO_TARGET_WASM32_WASIP1_LINKER: join(root, 'scripts', 'wasm-ld'),
     CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS: '-C link-self-contained=no -L /usr/lib/wasm32-wasi',
   };
+  // Stubs test programs link against (see scripts/wasi-test-stubs.c).
+  const stubsSource = join(root, 'scripts', 'wasi-test-stubs.c');
+  const stubs = join(root, 'target', 'wasi-test-stubs.o');
+  if (!existsSync(stubs) || statSync(stubs).mtimeMs < statSync(stubsSource).mtimeMs) {
+    mkdirSync(dirname(stubs), { recursive: true });
+    execFileSync('clang', ['--target=wasm32-wasi', '-O2', '-c', stubsSource, '-o', stubs], { stdio: 'inherit' });
+  }
+  env.SAFE_WASI_STUBS = stubs;
   return {
     kind: 'debian',
     cargo: '/usr/bin/cargo',

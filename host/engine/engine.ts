@@ -27,7 +27,12 @@ export class Engine {
   #exited = false;
 
   constructor(options: EngineOptions) {
-    this.#worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { options } });
+    this.#worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: { options },
+      // The worker runs only this package's code: it needs none of the process's flags, and some
+      // break it (--input-type of `node -e`, a user's loaders).
+      execArgv: [],
+    });
     this.#worker.unref();
     this.#worker.on('message', (m: FromWorker) => this.#onMessage(m));
     this.#worker.on('error', (e) => this.#fail(new SafeError('Internal', `the Safe client engine failed: ${e.message}`, { cause: e })));

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): installs what is missing, builds what changed, then
+# runs every test: the Rust crates natively, the component's crates compiled to wasm under
+# node:wasi, and the TypeScript suites (unit, and end to end against real nodes on loopback).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+node scripts/build.mjs
+node scripts/cargo-test.mjs
+node node_modules/vitest/vitest.mjs run
