@@ -106,6 +106,7 @@ describe('errors', () => {
     expect(() => new Safe('base58' as never)).toThrow(/xorurlBase/);
     expect(() => new Safe(null, -1)).toThrow(/timeoutSecs/);
     expect(() => new Safe(null, Number.NaN)).toThrow(SafeError);
+    expect(() => new Safe(null, 1e300)).toThrow(/timeoutSecs/);
   });
 
   it('checks call arguments with InvalidArgument', async () => {

@@ -19,6 +19,8 @@ import type { ByteRange, CallOptions, ConnectOptions, NetworkInfo, SafeData, Xor
 
 const BASES: readonly XorUrlBase[] = ['base32z', 'base32', 'base64'];
 const DEFAULT_TIMEOUT_SECS = 120;
+/** About 136 years: the timeout in milliseconds must fit the component's u64. */
+const MAX_TIMEOUT_SECS = 2 ** 32;
 
 /** Stops the engine of a `Safe` that was garbage-collected without `close()`. */
 const finalizer = new FinalizationRegistry<Engine>((engine) => engine.terminate());
@@ -56,8 +58,8 @@ export class Safe implements AsyncDisposable {
       throw new SafeError('InvalidArgument', `xorurlBase must be one of ${BASES.join(', ')} or null, got ${String(xorurlBase)}`);
     }
     const timeout = timeoutSecs ?? DEFAULT_TIMEOUT_SECS;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-      throw new SafeError('InvalidArgument', `timeoutSecs must be a positive number of seconds or null, got ${String(timeoutSecs)}`);
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_SECS) {
+      throw new SafeError('InvalidArgument', `timeoutSecs must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECS}, or null, got ${String(timeoutSecs)}`);
     }
     this.#engine = new Engine({ timeoutMs: Math.ceil(timeout * 1000), xorurlBase: base });
     finalizer.register(this, this.#engine, this);

@@ -20,6 +20,9 @@ pub type OpId = u64;
 /// "process events, run operations" per input.
 const MAX_ROUNDS: usize = 10_000;
 
+/// The deadline of an operation whose timeout does not fit the clock.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// How a client behaves.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Config {
@@ -105,7 +108,9 @@ impl Client {
     pub fn start(&mut self, now: Instant, operation: Operation) -> Result<OpId, Error> {
         let timeout = operation.timeout_error(self.config.timeout.as_secs_f64());
         let future = operation.into_future(&self.net)?;
-        let id = self.tasks.spawn(now + self.config.timeout, timeout, future);
+        // An absurd timeout must not overflow the clock (a panic would trap the component).
+        let deadline = now.checked_add(self.config.timeout).unwrap_or(now + FAR_FUTURE);
+        let id = self.tasks.spawn(deadline, timeout, future);
         self.drive(now);
         Ok(id)
     }
