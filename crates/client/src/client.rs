@@ -10,6 +10,7 @@ use tracing::warn;
 
 use crate::net::{Net, Shared};
 use crate::tasks::Tasks;
+use crate::timers::Timers;
 use crate::transport::{Transmit, Transport};
 use crate::{Error, ErrorCode, Operation, Output};
 
@@ -71,8 +72,14 @@ pub struct Client {
 impl Client {
     /// A client with no sockets, not connected to any network.
     pub fn new(config: Config) -> Self {
-        let shared =
-            Shared { transport: Transport::new(), map: None, xorurl_base: config.xorurl_base };
+        let shared = Shared {
+            transport: Transport::new(),
+            map: None,
+            xorurl_base: config.xorurl_base,
+            now: None,
+            timers: Timers::default(),
+            detached: Vec::new(),
+        };
         Self { config, net: Net::new(shared), tasks: Tasks::new(), completions: VecDeque::new() }
     }
 
@@ -142,8 +149,9 @@ impl Client {
 
     /// When the client next needs [`handle_timeout`](Self::handle_timeout), if ever.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let transport = self.net.with(|s| s.transport.poll_timeout());
-        [transport, self.tasks.next_deadline()].into_iter().flatten().min()
+        let (transport, timers) =
+            self.net.with(|s| (s.transport.poll_timeout(), s.timers.next_deadline()));
+        [transport, timers, self.tasks.next_deadline()].into_iter().flatten().min()
     }
 
     /// The next operation that finished.
@@ -169,10 +177,16 @@ impl Client {
     fn drive(&mut self, now: Instant) {
         self.tasks.expire(now);
         for _ in 0..MAX_ROUNDS {
-            self.net.with(|s| {
+            let detached = self.net.with(|s| {
+                s.now = Some(now);
+                s.timers.fire(now);
                 s.transport.process(now);
                 s.transport.flush(now);
+                std::mem::take(&mut s.detached)
             });
+            for work in detached {
+                self.tasks.spawn_background(work);
+            }
             if !self.tasks.run(&mut self.completions) {
                 return;
             }

@@ -10,6 +10,7 @@ mod error;
 mod net;
 mod ops;
 mod tasks;
+mod timers;
 mod tls;
 mod transport;
 

@@ -10,11 +10,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
 
 use bytes::Bytes;
 use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response};
 use safe_types::{NetworkMap, NodeInfo, XorName, XorUrlBase};
 
+use crate::timers::{Sleep, Timers};
 use crate::transport::{Reply, RequestError, RequestId, Target, Transport};
 use crate::{Error, ErrorCode};
 
@@ -23,6 +28,11 @@ pub(crate) struct Shared {
     pub(crate) transport: Transport,
     pub(crate) map: Option<Rc<NetworkMap>>,
     pub(crate) xorurl_base: XorUrlBase,
+    /// The time of the driver's latest input: "now" for operations (set before any runs).
+    pub(crate) now: Option<Instant>,
+    pub(crate) timers: Timers,
+    /// Work handed off by operations, to go on after they complete (see [`Net::detach`]).
+    pub(crate) detached: Vec<LocalBoxFuture<'static, ()>>,
 }
 
 /// A cheap handle on the shared state, held by each operation.
@@ -37,6 +47,31 @@ impl Net {
     /// Runs `f` on the shared state; never call while another borrow is live.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
         f(&mut self.0.borrow_mut())
+    }
+
+    /// Runs `f` on the shared state unless it is borrowed (for destructors, which may run
+    /// anywhere).
+    pub(crate) fn try_with(&self, f: impl FnOnce(&mut Shared)) {
+        if let Ok(mut shared) = self.0.try_borrow_mut() {
+            f(&mut shared);
+        }
+    }
+
+    /// Waits until the driver's clock has moved `duration` on.
+    pub(crate) fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep::new(self.clone(), duration)
+    }
+
+    /// Lets `work` go on in the background, for at most `grace`, after the operation that
+    /// started it has completed (e.g. the puts to the last holders of a stored chunk).
+    pub(crate) fn detach(&self, grace: Duration, work: impl Future<Output = ()> + 'static) {
+        let sleep = self.sleep(grace);
+        let bounded = async move {
+            futures::pin_mut!(work);
+            futures::pin_mut!(sleep);
+            futures::future::select(work, sleep).await;
+        };
+        self.with(|s| s.detached.push(bounded.boxed_local()));
     }
 
     /// The network map, or `NotConnected`.
@@ -96,9 +131,8 @@ impl Drop for RequestFuture {
     fn drop(&mut self) {
         if !self.done {
             // The driver never drops operations while it holds the state, but stay safe.
-            if let Ok(mut shared) = self.net.0.try_borrow_mut() {
-                shared.transport.abandon(self.id);
-            }
+            let id = self.id;
+            self.net.try_with(|s| s.transport.abandon(id));
         }
     }
 }

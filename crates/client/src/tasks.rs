@@ -38,9 +38,11 @@ struct Task {
 
 type TaskFuture = LocalBoxFuture<'static, (OpId, Result<Result<Output, Error>, Aborted>)>;
 
-/// Running operations.
+/// Running operations, and the background work they left behind.
 pub(crate) struct Tasks {
     futures: FuturesUnordered<TaskFuture>,
+    /// Detached work: no id, no completion (see `Net::detach`).
+    background: FuturesUnordered<LocalBoxFuture<'static, ()>>,
     live: HashMap<OpId, Task>,
     woken: Arc<Flag>,
     next_id: OpId,
@@ -50,6 +52,7 @@ impl Tasks {
     pub(crate) fn new() -> Self {
         Self {
             futures: FuturesUnordered::new(),
+            background: FuturesUnordered::new(),
             live: HashMap::new(),
             woken: Arc::new(Flag(AtomicBool::new(false))),
             next_id: 1,
@@ -84,12 +87,19 @@ impl Tasks {
         true
     }
 
-    /// Cancels every operation with `reason`.
+    /// Runs `work` in the background until it finishes.
+    pub(crate) fn spawn_background(&mut self, work: LocalBoxFuture<'static, ()>) {
+        self.background.push(work);
+        self.woken.0.store(true, Ordering::Release);
+    }
+
+    /// Cancels every operation with `reason`, and drops all background work.
     pub(crate) fn cancel_all(&mut self, reason: &Error) {
         let ids: Vec<OpId> = self.live.keys().copied().collect();
         for id in ids {
             self.cancel(id, reason.clone());
         }
+        self.background.clear();
     }
 
     /// Fails the operations whose deadline has passed.
@@ -128,6 +138,7 @@ impl Tasks {
             };
             completions.push_back(Completion { id, result });
         }
+        while let Poll::Ready(Some(())) = self.background.poll_next_unpin(&mut cx) {}
         true
     }
 

@@ -163,8 +163,9 @@ fn acknowledgements_for_the_wrong_chunk_do_not_count() {
 
     let err = sim.try_store(&data, None).expect_err("only 2 true acknowledgements");
 
-    // The store reports the shortfall as a network failure, with the lie in the detail.
-    assert_eq!(err.code, ErrorCode::Network, "{err}");
-    assert!(err.message.contains("stored on 2 of 4 nodes"), "{err}");
+    // Two lies make a majority impossible: the store gives up at once and reports the lie
+    // (a protocol violation weighs more than an unreachable node).
+    assert_eq!(err.code, ErrorCode::Protocol, "{err}");
+    assert!(err.message.contains("of 4 nodes, 3 needed"), "{err}");
     assert!(err.message.contains("acknowledged the wrong chunk"), "{err}");
 }

@@ -239,19 +239,14 @@ fn sizes_from_empty_to_one_mib_round_trip_byte_exact() {
 }
 
 #[test]
-fn storing_more_than_one_mib_fails_at_completion_before_anything_is_sent() {
+fn storing_more_than_one_mib_is_refused_at_start_before_anything_is_sent() {
     let mut sim = Sim::new(1);
     sim.connect();
     let sent = sim.stats.sent;
     let data = Bytes::from(vec![7u8; MAX_CHUNK_SIZE + 1]);
 
-    // The size is not checked by `start`: the operation starts and fails at its first poll.
-    let id = sim.start(Operation::StoreBytes { data, media_type: None }).expect("start accepts it");
-
-    let (at, completion) = sim.completions.last().cloned().expect("completed during start");
-    assert_eq!(completion.id, id);
-    assert_eq!(at, sim.now(), "no virtual time passed");
-    let err = completion.result.expect_err("too large");
+    // An argument wrong on its face fails `start` itself.
+    let err = sim.start(Operation::StoreBytes { data, media_type: None }).expect_err("too large");
     assert_eq!(err.code, ErrorCode::InvalidArgument, "{err}");
     assert!(err.message.contains("1 MiB"), "{err}");
     assert_eq!(sim.stats.sent, sent, "nothing was sent");

@@ -6,11 +6,17 @@
 //! - [`Chunk`]: immutable content, addressed by the SHA3-256 of its bytes.
 //! - [`NetworkMap`] / [`NodeInfo`]: who is in the network, where they listen, which key they hold.
 //! - [`SafeUrl`]: the `safe://` XOR-URL format of sn_api 0.66-0.82.
+//! - [`keys`]: ed25519 owners and domain-separated signatures.
+//! - [`register`]: the Merkle-DAG register CRDT.
+//! - [`account`]: test-coin accounts, amounts and signed transfers.
 //! - [`wire`]: the versioned, length-delimited messages clients and nodes exchange.
 
+pub mod account;
 mod chunk;
+pub mod keys;
 mod media_types;
 mod network;
+pub mod register;
 mod url;
 pub mod wire;
 

@@ -11,7 +11,7 @@ use safe_types::NetworkMap;
 use super::{Contact, NetworkInfo, Output};
 use crate::net::{node_answer, short, Net};
 use crate::transport::Target;
-use crate::Error;
+use crate::{Error, ErrorCode};
 
 pub(super) async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, Error> {
     let count = contacts.len();
@@ -26,14 +26,21 @@ pub(super) async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, 
             net.with(|s| s.map = Some(Rc::new(map)));
             Ok(Output::Connected(info))
         }
-        Err(last) => Err(Error::new(
-            last.code,
-            format!(
-                "could not get the network map from any of the {count} bootstrap contact(s) \
-                 (last error: {}); check that the network is running and the contacts are right",
-                last.message
-            ),
-        )),
+        Err(last) => {
+            let advice = if last.code == ErrorCode::Network {
+                "; check that the network is running and the contacts are right"
+            } else {
+                ""
+            };
+            Err(Error::new(
+                last.code,
+                format!(
+                    "could not get the network map from any of the {count} bootstrap contact(s) \
+                     (last error: {}){advice}",
+                    last.message
+                ),
+            ))
+        }
     }
 }
 

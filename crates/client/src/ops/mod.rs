@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
-use safe_types::{ContentType, DataType, SafeUrl, XorName};
+use safe_types::{Chunk, ContentType, DataType, SafeUrl, XorName};
 
 use crate::net::Net;
 use crate::{Error, ErrorCode};
@@ -157,7 +157,13 @@ impl Operation {
                     Some(t) => ContentType::media_type(&t)?,
                     None => ContentType::Raw,
                 };
-                boxed(files::store_bytes(net, data, content_type))
+                let chunk = Chunk::new(data).map_err(|e| {
+                    Error::invalid_argument(format!(
+                        "{e}: this version stores files of up to 1 MiB (larger files need \
+                         self-encryption)"
+                    ))
+                })?;
+                boxed(files::store_bytes(net, chunk, content_type))
             }
             Self::FilesGet { url, range } => {
                 net.map()?;
