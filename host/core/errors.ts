@@ -22,6 +22,12 @@ export const ErrorCodes = [
   'Protocol',
   /** The operation was cancelled inside the client. */
   'Cancelled',
+  /** The change needs the owner's key: the register or account belongs to another key. */
+  'NotOwner',
+  /** The paying account's balance does not cover the amount. */
+  'InsufficientBalance',
+  /** The change conflicts with a concurrent one (e.g. the same coins spent twice): re-read and retry. */
+  'Conflict',
   /** The Safe was closed; create a new one. */
   'Closed',
   /** `connect()` found no contacts file and was given no bootstrap contacts. */

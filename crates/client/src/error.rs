@@ -21,6 +21,13 @@ pub enum ErrorCode {
     Protocol,
     /// The operation was cancelled by the caller.
     Cancelled,
+    /// The change needs the owner's key: the register or account belongs to another key.
+    NotOwner,
+    /// The paying account's balance does not cover the amount.
+    InsufficientBalance,
+    /// The change conflicts with a concurrent one (e.g. the same coins spent twice): re-read
+    /// and try again.
+    Conflict,
     /// A broken invariant inside the client.
     Internal,
 }

@@ -11,7 +11,6 @@ mod net;
 mod ops;
 mod tasks;
 mod timers;
-mod tls;
 mod transport;
 
 pub use client::{Client, Completion, Config, OpId};

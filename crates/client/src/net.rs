@@ -145,7 +145,11 @@ pub(crate) fn node_answer(node: &str, response: Response) -> Result<Response, Er
                 ErrorKind::NotFound => ErrorCode::NotFound,
                 ErrorKind::InvalidRequest => ErrorCode::InvalidArgument,
                 ErrorKind::UnsupportedVersion => ErrorCode::Protocol,
-                ErrorKind::Storage => ErrorCode::Network,
+                ErrorKind::Storage | ErrorKind::Unavailable => ErrorCode::Network,
+                ErrorKind::NotOwner => ErrorCode::NotOwner,
+                ErrorKind::InsufficientFunds => ErrorCode::InsufficientBalance,
+                ErrorKind::Conflict => ErrorCode::Conflict,
+                ErrorKind::Forbidden => ErrorCode::InvalidArgument,
             };
             Err(Error::new(code, format!("node {node} refused: {message}")))
         }

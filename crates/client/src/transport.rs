@@ -24,7 +24,6 @@ use safe_types::wire::{self, Response, LENGTH_PREFIX};
 use safe_types::XorName;
 use tracing::{debug, warn};
 
-use crate::tls;
 
 /// How long a connection may stay silent before it is dropped (and a handshake given up).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -347,11 +346,13 @@ impl Transport {
             .ok_or(RequestError::NoSocket(target.addr))?;
         let connect_err =
             |reason: String| RequestError::Connect { addr: target.addr, reason: reason.clone() };
-        let config = tls::client_config(target.id, self.transport_config.clone())
-            .map_err(|e| connect_err(e.to_string()))?;
+        let crypto =
+            safe_tls::client_crypto(target.id, None).map_err(|e| connect_err(e.to_string()))?;
+        let mut config = quinn_proto::ClientConfig::new(Arc::new(crypto));
+        config.transport_config(self.transport_config.clone());
         let (handle, inner) = self.sockets[socket]
             .endpoint
-            .connect(now, config, target.addr, tls::SERVER_NAME)
+            .connect(now, config, target.addr, safe_tls::SERVER_NAME)
             .map_err(|e| connect_err(e.to_string()))?;
         debug!(addr = %target.addr, "connecting");
         let key = (socket, handle);
@@ -390,7 +391,7 @@ impl Transport {
             };
             match event {
                 Event::Connected => {
-                    conn.peer = tls::peer_node_id(&conn.inner);
+                    conn.peer = safe_tls::peer_node_id(conn.inner.crypto_session().peer_identity());
                     debug!(addr = %conn.target.addr, "connected");
                     if let Some(peer) = conn.peer {
                         // Later requests that name this node by id may use this connection.

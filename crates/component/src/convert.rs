@@ -132,6 +132,9 @@ pub(crate) fn error(e: Error) -> wit::Error {
         ErrorCode::Network => wit::ErrorCode::Network,
         ErrorCode::Protocol => wit::ErrorCode::Protocol,
         ErrorCode::Cancelled => wit::ErrorCode::Cancelled,
+        ErrorCode::NotOwner => wit::ErrorCode::NotOwner,
+        ErrorCode::InsufficientBalance => wit::ErrorCode::InsufficientBalance,
+        ErrorCode::Conflict => wit::ErrorCode::Conflict,
         ErrorCode::Internal => wit::ErrorCode::Internal,
     };
     wit::Error { code, message: e.message }

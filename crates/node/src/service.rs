@@ -39,6 +39,8 @@ impl Service {
                 Ok(chunk) => self.put_chunk(chunk).await,
                 Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
             },
+            // Registers, accounts and node-to-node requests come with the multi-node network.
+            _ => error(ErrorKind::InvalidRequest, "this node does not serve that request yet"),
         }
     }
 

@@ -9,12 +9,14 @@
 //! - [`keys`]: ed25519 owners and domain-separated signatures.
 //! - [`register`]: the Merkle-DAG register CRDT.
 //! - [`account`]: test-coin accounts, amounts and signed transfers.
+//! - [`membership`]: who is in the network, a CRDT the nodes converge on.
 //! - [`wire`]: the versioned, length-delimited messages clients and nodes exchange.
 
 pub mod account;
 mod chunk;
 pub mod keys;
 mod media_types;
+pub mod membership;
 mod network;
 pub mod register;
 mod url;

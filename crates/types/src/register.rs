@@ -18,7 +18,7 @@ use crate::keys::{Keypair, PublicKey, Signature};
 /// The largest entry content, in bytes.
 pub const MAX_ENTRY_SIZE: usize = 1024;
 /// The most parents an entry may name.
-pub const MAX_PARENTS: usize = 32;
+pub const MAX_PARENTS: usize = 16;
 /// The most entries a register holds.
 pub const MAX_ENTRIES: usize = 1000;
 

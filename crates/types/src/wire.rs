@@ -15,7 +15,11 @@ use bytes::Bytes;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use xor_name::XorName;
 
-use crate::{NetworkMap, MAX_CHUNK_SIZE};
+use crate::account::{Account, Amount, Credit, SignedTransfer, TransferId};
+use crate::keys::PublicKey;
+use crate::membership::Membership;
+use crate::register::{EntryHash, Register, RegisterAddress, RegisterCreate, SignedEntry};
+use crate::{NetworkMap, NodeInfo};
 
 /// The TLS application protocol name: protocol and major version.
 pub const ALPN: &[u8] = b"safe/1";
@@ -23,12 +27,18 @@ pub const ALPN: &[u8] = b"safe/1";
 pub const WIRE_VERSION: u8 = 1;
 /// Bytes before the body: the length prefix.
 pub const LENGTH_PREFIX: usize = 4;
-/// The largest body (version byte included) either side accepts: a full chunk plus headroom.
-pub const MAX_FRAME_BODY: usize = MAX_CHUNK_SIZE + 64 * 1024;
+/// The largest body (version byte included) either side accepts: room for a full chunk, a full
+/// register or a full account.
+pub const MAX_FRAME_BODY: usize = 2 * 1024 * 1024;
 /// The largest whole frame.
 pub const MAX_FRAME: usize = LENGTH_PREFIX + MAX_FRAME_BODY;
+/// The most item ids in one [`Request::Offer`] or [`Response::Want`].
+pub const MAX_OFFER: usize = 4096;
 
-/// What a client asks a node.
+/// What a client (or a node) asks a node.
+///
+/// The requests from [`Request::Join`] on are between nodes only: a node answers them only to a
+/// peer that presented a node certificate on the connection and (but for `Join`) is a member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// Send your view of the network's membership.
@@ -40,9 +50,62 @@ pub enum Request {
     },
     /// Store this content as a chunk (its address is computed and checked by the node).
     PutChunk {
-        /// The chunk's content, at most [`MAX_CHUNK_SIZE`] bytes.
+        /// The chunk's content, at most [`crate::MAX_CHUNK_SIZE`] bytes.
         content: Bytes,
     },
+    /// Create a register (creating it again with the same owner is a no-op).
+    CreateRegister(RegisterCreate),
+    /// Add an entry to a register.
+    WriteRegister {
+        /// Which register.
+        address: RegisterAddress,
+        /// The entry, signed by the register's owner.
+        entry: SignedEntry,
+    },
+    /// Send the register at `address`.
+    GetRegister {
+        /// Which register.
+        address: RegisterAddress,
+    },
+    /// Send the account of `owner`.
+    GetAccount {
+        /// The account's key.
+        owner: PublicKey,
+    },
+    /// Apply a transfer: the node debits the sender on a majority of its account's holders,
+    /// then credits the receiver on a majority of its holders.
+    Transfer(SignedTransfer),
+    /// Credit test coins to `to` (only in a network whose membership enables the faucet).
+    Faucet {
+        /// The receiving key.
+        to: PublicKey,
+        /// How much.
+        amount: Amount,
+        /// A fresh random id, so a retried request credits once.
+        id: TransferId,
+    },
+    /// Describe yourself.
+    Status,
+    /// Between nodes: the peer (whose certificate carries `info`'s key) joins the network.
+    Join {
+        /// The joining node.
+        info: NodeInfo,
+    },
+    /// Between nodes: here is my view of the membership; send yours.
+    Gossip(Membership),
+    /// Between nodes: I hold these items, which by my view you should hold too.
+    Offer {
+        /// At most [`MAX_OFFER`] ids.
+        items: Vec<ItemId>,
+    },
+    /// Between nodes: merge this register replica into yours.
+    PutRegister(Register),
+    /// Between nodes: merge this account replica into yours.
+    PutAccount(Account),
+    /// Between nodes: apply this debit to your replica of the sender's account.
+    Debit(SignedTransfer),
+    /// Between nodes: apply this credit to your replica of the receiver's account.
+    Credit(Credit),
 }
 
 /// What a node answers.
@@ -60,8 +123,72 @@ pub enum Response {
         /// SHA3-256 of the content.
         address: XorName,
     },
+    /// A register replica.
+    Register(Register),
+    /// The entry is in the register.
+    EntryWritten {
+        /// The entry's hash.
+        hash: EntryHash,
+    },
+    /// An account replica.
+    Account(Account),
+    /// The transfer (or faucet credit) is applied.
+    Transferred {
+        /// Its id.
+        id: TransferId,
+    },
+    /// The node's description.
+    Status(NodeStatus),
+    /// The node's view of the membership (answer to `Join` and `Gossip`).
+    Membership(Membership),
+    /// The offered items the node lacks and wants pushed.
+    Want {
+        /// At most [`MAX_OFFER`] ids.
+        items: Vec<ItemId>,
+    },
+    /// Done (answer to the requests that return nothing).
+    Done,
     /// The request failed.
     Error(ErrorResponse),
+}
+
+/// An item a node holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ItemId {
+    /// A chunk, by its address.
+    Chunk(XorName),
+    /// A register, by its address.
+    Register(RegisterAddress),
+    /// An account, by its owner.
+    Account(PublicKey),
+}
+
+impl ItemId {
+    /// Where the item lives in the network: the nodes closest to this name hold it.
+    pub fn xorname(&self) -> XorName {
+        match self {
+            Self::Chunk(name) => *name,
+            Self::Register(address) => address.xorname(),
+            Self::Account(owner) => owner.xorname(),
+        }
+    }
+}
+
+/// A node's description of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// The node.
+    pub info: NodeInfo,
+    /// Members it knows as joined.
+    pub members: u32,
+    /// Its membership epoch.
+    pub epoch: u64,
+    /// Chunks it stores.
+    pub chunks: u64,
+    /// Registers it stores.
+    pub registers: u64,
+    /// Accounts it stores.
+    pub accounts: u64,
 }
 
 /// A node's refusal, with a reason meant for logs and users.
@@ -84,6 +211,18 @@ pub enum ErrorKind {
     UnsupportedVersion,
     /// The node could not store or read its data; another node may do better.
     Storage,
+    /// The request is not signed by the owner of the register or account it changes.
+    NotOwner,
+    /// The sender's balance does not cover the transfer.
+    InsufficientFunds,
+    /// The request conflicts with the stored state (a nonce already spent, a register created
+    /// by another owner): re-read the state and try again.
+    Conflict,
+    /// Not allowed from this peer (a node-only request from a client), or not in this network
+    /// (a faucet request where there is no faucet).
+    Forbidden,
+    /// Too few holders confirmed the change (a majority is needed).
+    Unavailable,
 }
 
 impl ErrorResponse {
@@ -170,7 +309,7 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::NodeInfo;
+    use crate::MAX_CHUNK_SIZE;
 
     #[test]
     fn frames_round_trip() {
@@ -209,6 +348,30 @@ mod tests {
         assert!(matches!(body_len([0, 0, 0, 0]), Err(WireError::Truncated)));
         let oversized = Request::PutChunk { content: Bytes::from(vec![0u8; MAX_FRAME_BODY]) };
         assert!(matches!(encode(&oversized), Err(WireError::TooLong { .. })));
+    }
+
+    #[test]
+    fn a_full_register_and_a_full_account_fit_in_a_frame() {
+        use crate::account::{Transfer, MAX_ACCOUNT_OPS};
+        use crate::keys::Keypair;
+        use crate::register::{Entry, EntryHash, MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_PARENTS};
+        use std::collections::BTreeSet;
+
+        let owner = Keypair::from_secret_bytes(&[1; 32]);
+        let address = RegisterAddress { name: XorName([2; 32]), tag: u64::MAX };
+        // Worst case per entry: full content and the most parents. Built without the parent
+        // checks of `Register::write`, since only the encoded size matters here.
+        let parents: BTreeSet<EntryHash> = (0..MAX_PARENTS as u8).map(|i| EntryHash([i; 32])).collect();
+        let entry = Entry { content: Bytes::from(vec![0xab; MAX_ENTRY_SIZE]), parents };
+        let signed = SignedEntry::new(address, entry, &owner);
+        let one = postcard::to_allocvec(&signed).expect("encodes").len() + 32;
+        assert!(one * MAX_ENTRIES + 1024 < MAX_FRAME_BODY, "register: {} bytes", one * MAX_ENTRIES);
+
+        let t = Transfer { from: owner.public_key(), to: owner.public_key(), amount: crate::account::Amount(u64::MAX), nonce: u64::MAX };
+        let signed = SignedTransfer::new(t, &owner);
+        let debit = postcard::to_allocvec(&signed).expect("encodes").len() + 10;
+        let credit = postcard::to_allocvec(&Credit::Transfer(signed)).expect("encodes").len() + 32;
+        assert!((debit + credit) * MAX_ACCOUNT_OPS + 1024 < MAX_FRAME_BODY, "account");
     }
 
     #[test]

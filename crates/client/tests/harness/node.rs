@@ -111,6 +111,8 @@ pub(crate) enum Asked {
     PutChunk(XorName),
     /// The frame could not be decoded.
     Undecodable,
+    /// A request this test node does not serve.
+    Unsupported,
 }
 
 /// Something the node saw or did, for tests to assert on.
@@ -465,6 +467,7 @@ impl TestNode {
                     Err(e) => (asked, error(ErrorKind::InvalidRequest, e.to_string())),
                 }
             }
+            _ => (Asked::Unsupported, error(ErrorKind::InvalidRequest, "not served by this test node")),
         }
     }
 
