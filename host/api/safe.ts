@@ -14,8 +14,9 @@ import { debug, operationChannel, type OperationEvent } from '../core/debug.js';
 import { SafeError } from '../core/errors.js';
 import { RwLock } from '../core/lock.js';
 import { Engine } from '../engine/engine.js';
-import type { OpRequest, WireRange } from '../engine/protocol.js';
-import type { ByteRange, CallOptions, ConnectOptions, NetworkInfo, SafeData, XorUrlBase } from './types.js';
+import type { OpRequest } from '../engine/protocol.js';
+import * as args from './args.js';
+import type { ByteRange, CallOptions, ConnectOptions, Keypair, NetworkInfo, RegisterEntry, SafeData, XorUrlBase } from './types.js';
 
 const BASES: readonly XorUrlBase[] = ['base32z', 'base32', 'base64'];
 const DEFAULT_TIMEOUT_SECS = 120;
@@ -100,27 +101,109 @@ export class Safe implements AsyncDisposable {
    * Stores `bytes` as a public file and returns its XOR-URL. `mediaType` (a MIME type the
    * XOR-URL format knows, e.g. `'text/html'`) goes into the URL; without it the file is Raw.
    */
-  async storeBytes(bytes: Uint8Array, mediaType?: string, options: CallOptions = {}): Promise<string> {
-    if (!(bytes instanceof Uint8Array)) {
-      throw new SafeError('InvalidArgument', 'bytes must be a Uint8Array (or a Buffer)');
-    }
-    if (mediaType !== undefined && mediaType !== null && typeof mediaType !== 'string') {
-      throw new SafeError('InvalidArgument', 'mediaType must be a string such as "text/plain", or undefined');
-    }
-    const request: OpRequest = { op: 'storeBytes', data: bytes, ...(mediaType ? { mediaType } : {}) };
-    return (await this.#run('storeBytes', 'read', request, options.signal)) as string;
+  async storeBytes(bytes: Uint8Array, mediaType?: string, options?: CallOptions): Promise<string> {
+    const data = args.bytes(bytes, 'bytes');
+    const type = args.mediaType(mediaType);
+    const request: OpRequest = { op: 'storeBytes', data, ...(type ? { mediaType: type } : {}) };
+    return (await this.#run('storeBytes', 'read', request, args.options(options).signal)) as string;
   }
 
   /** Reads a file's bytes, or bytes `[start, end)` of it. */
-  async filesGet(url: string, range?: ByteRange, options: CallOptions = {}): Promise<Uint8Array> {
-    const request: OpRequest = { op: 'filesGet', url: checkUrl(url), ...wireRange(range) };
-    return (await this.#run('filesGet', 'read', request, options.signal)) as Uint8Array;
+  async filesGet(url: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
+    const request: OpRequest = { op: 'filesGet', url: args.url(url), ...args.range(range) };
+    return (await this.#run('filesGet', 'read', request, args.options(options).signal)) as Uint8Array;
   }
 
   /** Resolves a `safe://` URL to the data it names; for a file, optionally a byte range. */
-  async fetch(url: string, range?: ByteRange, options: CallOptions = {}): Promise<SafeData> {
-    const request: OpRequest = { op: 'fetch', url: checkUrl(url), ...wireRange(range) };
-    return (await this.#run('fetch', 'read', request, options.signal)) as SafeData;
+  async fetch(url: string, range?: ByteRange, options?: CallOptions): Promise<SafeData> {
+    const request: OpRequest = { op: 'fetch', url: args.url(url), ...args.range(range) };
+    return (await this.#run('fetch', 'read', request, args.options(options).signal)) as SafeData;
+  }
+
+  // ---- keys ------------------------------------------------------------------------------
+
+  /** A fresh ed25519 key pair (made inside the client; nothing is sent). */
+  async newKeypair(options?: CallOptions): Promise<Keypair> {
+    return (await this.#run('newKeypair', 'read', { op: 'newKeypair' }, args.options(options).signal)) as Keypair;
+  }
+
+  /** The key pair this Safe signs with: it owns the registers it creates. */
+  async getKeypair(options?: CallOptions): Promise<Keypair> {
+    return (await this.#run('getKeypair', 'read', { op: 'getKeypair' }, args.options(options).signal)) as Keypair;
+  }
+
+  /** Makes this Safe sign with `keypair` (or the key pair of a secret key) from now on. */
+  async setKeypair(keypair: Keypair | string, options?: CallOptions): Promise<void> {
+    const request: OpRequest = { op: 'setKeypair', secretKey: args.secretKey(keypair, 'keypair') };
+    await this.#run('setKeypair', 'write', request, args.options(options).signal);
+  }
+
+  /**
+   * A new key whose account the test network's faucet preloads with `amount` coins (a decimal
+   * string). Returns the key's SafeKey URL and its key pair.
+   */
+  async keysCreatePreloadTestCoins(amount: string, options?: CallOptions): Promise<[string, Keypair]> {
+    const request: OpRequest = { op: 'keysCreatePreloadTestCoins', amount: args.amount(amount) };
+    return (await this.#run('keysCreatePreloadTestCoins', 'read', request, args.options(options).signal)) as [string, Keypair];
+  }
+
+  /** A new key preloaded with `amount` coins from `fromSecretKey`'s account (or the faucet). */
+  async keysCreateAndPreload(amount: string, fromSecretKey?: string, options?: CallOptions): Promise<[string, Keypair]> {
+    const from = fromSecretKey === undefined || fromSecretKey === null ? {} : { fromSecretKey: args.secretKey(fromSecretKey, 'fromSecretKey') };
+    const request: OpRequest = { op: 'keysCreateAndPreload', amount: args.amount(amount), ...from };
+    return (await this.#run('keysCreateAndPreload', 'read', request, args.options(options).signal)) as [string, Keypair];
+  }
+
+  /** The balance of the key with `secretKey`, as a decimal string in shortest form (`'9'`). */
+  async keysBalance(secretKey: string, options?: CallOptions): Promise<string> {
+    const request: OpRequest = { op: 'keysBalance', secretKey: args.secretKey(secretKey) };
+    return (await this.#run('keysBalance', 'read', request, args.options(options).signal)) as string;
+  }
+
+  /** Pays `amount` coins from `fromSecretKey`'s account to the key at `toUrl`; returns the transfer id. */
+  async keysTransfer(amount: string, fromSecretKey: string, toUrl: string, options?: CallOptions): Promise<string> {
+    const request: OpRequest = {
+      op: 'keysTransfer',
+      amount: args.amount(amount),
+      fromSecretKey: args.secretKey(fromSecretKey, 'fromSecretKey'),
+      toUrl: args.url(toUrl, 'toUrl'),
+    };
+    return (await this.#run('keysTransfer', 'read', request, args.options(options).signal)) as string;
+  }
+
+  // ---- registers -------------------------------------------------------------------------
+
+  /**
+   * Creates a register owned by this Safe's key pair at `name` (64 hex; random when null) and
+   * type tag `tag`, holding entries of `contentType` (a MIME type, or Raw). Returns its URL.
+   */
+  async registerCreate(name: string | null | undefined, tag: number | bigint, contentType?: string, options?: CallOptions): Promise<string> {
+    const named = name === undefined || name === null ? {} : { name: Uint8Array.from(Buffer.from(args.hex64(name, 'name'), 'hex')) };
+    const type = args.mediaType(contentType, 'contentType');
+    const request: OpRequest = { op: 'registerCreate', tag: args.u64(tag, 'tag'), ...named, ...(type ? { contentType: type } : {}) };
+    return (await this.#run('registerCreate', 'read', request, args.options(options).signal)) as string;
+  }
+
+  /** The register's current entries: those no later entry supersedes (several after concurrent writes). */
+  async registerRead(url: string, options?: CallOptions): Promise<RegisterEntry[]> {
+    const request: OpRequest = { op: 'registerRead', url: args.url(url) };
+    return (await this.#run('registerRead', 'read', request, args.options(options).signal)) as RegisterEntry[];
+  }
+
+  /** One entry of the register, by its hash. */
+  async registerReadEntry(url: string, hash: string, options?: CallOptions): Promise<Uint8Array> {
+    const request: OpRequest = { op: 'registerReadEntry', url: args.url(url), hash: args.hex64(hash, 'hash') };
+    return (await this.#run('registerReadEntry', 'read', request, args.options(options).signal)) as Uint8Array;
+  }
+
+  /**
+   * Writes `entry` to the register, superseding `parents` (entry hashes; by default the current
+   * entries). Returns the new entry's hash. Only the register's owner can write it.
+   */
+  async registerWrite(url: string, entry: Uint8Array, parents?: string[], options?: CallOptions): Promise<string> {
+    const list = args.hashes(parents, 'parents');
+    const request: OpRequest = { op: 'registerWrite', url: args.url(url), entry: args.bytes(entry, 'entry'), ...(list ? { parents: list } : {}) };
+    return (await this.#run('registerWrite', 'read', request, args.options(options).signal)) as string;
   }
 
   /**
@@ -199,26 +282,4 @@ function checkSignal(signal: AbortSignal | undefined): void {
   if (signal === undefined) return;
   if (!(signal instanceof AbortSignal)) throw new SafeError('InvalidArgument', 'signal must be an AbortSignal');
   if (signal.aborted) throw abortedError(signal);
-}
-
-function checkUrl(url: unknown): string {
-  if (typeof url !== 'string') throw new SafeError('InvalidUrl', `url must be a string such as "safe://hy...", got ${typeof url}`);
-  return url;
-}
-
-function wireRange(range: ByteRange | undefined): { range?: WireRange } {
-  if (range === undefined || range === null) return {};
-  if (!Array.isArray(range) || range.length < 1 || range.length > 2) {
-    throw new SafeError('InvalidArgument', 'range must be [start] or [start, end], byte offsets with end exclusive');
-  }
-  const toBig = (v: unknown, what: string): bigint => {
-    if (typeof v === 'bigint' && v >= 0n) return v;
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-    throw new SafeError('InvalidArgument', `range ${what} must be a non-negative integer, got ${String(v)}`);
-  };
-  const start = toBig(range[0], 'start');
-  if (range[1] === undefined) return { range: { start } };
-  const end = toBig(range[1], 'end');
-  if (end < start) throw new SafeError('InvalidArgument', `range [${start}, ${end}) ends before it starts`);
-  return { range: { start, end } };
 }

@@ -52,3 +52,15 @@ export interface PublicFile {
 
 /** What `fetch` resolved a URL to. More kinds come with the full API. */
 export type SafeData = PublicFile;
+
+/** An ed25519 key pair, each half as 64 hex characters. */
+export interface Keypair {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** A register entry and its hash (64 hex characters). */
+export interface RegisterEntry {
+  hash: string;
+  entry: Uint8Array;
+}

@@ -3,7 +3,7 @@
  * worker so the main thread receives plain API values.
  */
 import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
-import type { NetworkInfo, SafeData } from '../api/types.js';
+import type { Keypair, NetworkInfo, RegisterEntry, SafeData } from '../api/types.js';
 import { toWitAddress } from './sockets.js';
 import type { OpRequest } from './protocol.js';
 
@@ -23,6 +23,28 @@ export function toWitRequest(r: OpRequest): Wit.Request {
       return { tag: 'files-get', val: [r.url, r.range] };
     case 'fetch':
       return { tag: 'fetch', val: [r.url, r.range] };
+    case 'newKeypair':
+      return { tag: 'new-keypair' };
+    case 'getKeypair':
+      return { tag: 'get-keypair' };
+    case 'setKeypair':
+      return { tag: 'set-keypair', val: r.secretKey };
+    case 'registerCreate':
+      return { tag: 'register-create', val: { name: r.name, tag: r.tag, contentType: r.contentType } };
+    case 'registerRead':
+      return { tag: 'register-read', val: r.url };
+    case 'registerReadEntry':
+      return { tag: 'register-read-entry', val: [r.url, r.hash] };
+    case 'registerWrite':
+      return { tag: 'register-write', val: { url: r.url, entry: r.entry, parents: r.parents } };
+    case 'keysCreatePreloadTestCoins':
+      return { tag: 'keys-create-preload-test-coins', val: r.amount };
+    case 'keysCreateAndPreload':
+      return { tag: 'keys-create-and-preload', val: [r.amount, r.fromSecretKey] };
+    case 'keysBalance':
+      return { tag: 'keys-balance', val: r.secretKey };
+    case 'keysTransfer':
+      return { tag: 'keys-transfer', val: { amount: r.amount, fromSecretKey: r.fromSecretKey, toUrl: r.toUrl } };
   }
 }
 
@@ -39,7 +61,28 @@ export function fromWitResponse(r: Wit.Response): { value: unknown; transfer: Ar
       return { value: r.val, transfer: [r.val.buffer as ArrayBuffer] };
     case 'data':
       return fromSafeData(r.val);
+    case 'keypair':
+      return { value: keypair(r.val), transfer: [] };
+    case 'url':
+    case 'entry-hash':
+    case 'balance':
+    case 'transfer-id':
+      return { value: r.val, transfer: [] };
+    case 'entries': {
+      const value: RegisterEntry[] = r.val.map((e) => ({ hash: e.hash, entry: e.entry }));
+      return { value, transfer: r.val.map((e) => e.entry.buffer as ArrayBuffer) };
+    }
+    case 'entry':
+      return { value: r.val, transfer: [r.val.buffer as ArrayBuffer] };
+    case 'key-created':
+      return { value: [r.val[0], keypair(r.val[1])], transfer: [] };
+    case 'done':
+      return { value: undefined, transfer: [] };
   }
+}
+
+function keypair(k: Wit.Keypair): Keypair {
+  return { publicKey: k.publicKey, secretKey: k.secretKey };
 }
 
 function fromSafeData(d: Wit.SafeData): { value: SafeData; transfer: ArrayBuffer[] } {

@@ -21,7 +21,18 @@ export type OpRequest =
   | { op: 'connect'; contacts: Contact[] }
   | { op: 'storeBytes'; data: Uint8Array; mediaType?: string }
   | { op: 'filesGet'; url: string; range?: WireRange }
-  | { op: 'fetch'; url: string; range?: WireRange };
+  | { op: 'fetch'; url: string; range?: WireRange }
+  | { op: 'newKeypair' }
+  | { op: 'getKeypair' }
+  | { op: 'setKeypair'; secretKey: string }
+  | { op: 'registerCreate'; name?: Uint8Array; tag: bigint; contentType?: string }
+  | { op: 'registerRead'; url: string }
+  | { op: 'registerReadEntry'; url: string; hash: string }
+  | { op: 'registerWrite'; url: string; entry: Uint8Array; parents?: string[] }
+  | { op: 'keysCreatePreloadTestCoins'; amount: string }
+  | { op: 'keysCreateAndPreload'; amount: string; fromSecretKey?: string }
+  | { op: 'keysBalance'; secretKey: string }
+  | { op: 'keysTransfer'; amount: string; fromSecretKey: string; toUrl: string };
 
 /** Main thread to worker: a batch of these per message. */
 export type ToWorker = { type: 'start'; call: number; request: OpRequest } | { type: 'cancel'; call: number };

@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use safe_types::keys::Keypair;
 use safe_types::XorUrlBase;
 use tracing::warn;
 
@@ -31,11 +34,14 @@ pub struct Config {
     pub timeout: Duration,
     /// The base of the XOR-URLs the client writes.
     pub xorurl_base: XorUrlBase,
+    /// Seeds the client's randomness (new keys, register names), for reproducible tests;
+    /// `None` draws from the operating system.
+    pub rng_seed: Option<[u8; 32]>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(120), xorurl_base: XorUrlBase::Base32z }
+        Self { timeout: Duration::from_secs(120), xorurl_base: XorUrlBase::Base32z, rng_seed: None }
     }
 }
 
@@ -72,6 +78,11 @@ pub struct Client {
 impl Client {
     /// A client with no sockets, not connected to any network.
     pub fn new(config: Config) -> Self {
+        let mut rng = match config.rng_seed {
+            Some(seed) => StdRng::from_seed(seed),
+            None => StdRng::from_entropy(),
+        };
+        let keypair = Keypair::from_secret_bytes(&rng.gen());
         let shared = Shared {
             transport: Transport::new(),
             map: None,
@@ -79,6 +90,8 @@ impl Client {
             now: None,
             timers: Timers::default(),
             detached: Vec::new(),
+            keypair,
+            rng,
         };
         Self { config, net: Net::new(shared), tasks: Tasks::new(), completions: VecDeque::new() }
     }

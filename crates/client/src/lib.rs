@@ -15,6 +15,9 @@ mod transport;
 
 pub use client::{Client, Completion, Config, OpId};
 pub use error::{Error, ErrorCode};
-pub use ops::{ByteRange, Contact, NetworkInfo, Operation, Output, PublicFile, SafeData};
+pub use ops::{
+    ByteRange, Contact, KeypairInfo, NetworkInfo, Operation, Output, PublicFile, RegisterEntry,
+    SafeData,
+};
 pub use safe_types;
 pub use transport::Transmit;

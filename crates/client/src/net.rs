@@ -17,6 +17,9 @@ use futures::FutureExt;
 
 use bytes::Bytes;
 use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response};
+use rand::rngs::StdRng;
+use rand::Rng;
+use safe_types::keys::Keypair;
 use safe_types::{NetworkMap, NodeInfo, XorName, XorUrlBase};
 
 use crate::timers::{Sleep, Timers};
@@ -33,6 +36,10 @@ pub(crate) struct Shared {
     pub(crate) timers: Timers,
     /// Work handed off by operations, to go on after they complete (see [`Net::detach`]).
     pub(crate) detached: Vec<LocalBoxFuture<'static, ()>>,
+    /// The key that owns the registers this client creates and signs their entries.
+    pub(crate) keypair: Keypair,
+    /// Randomness for new keys, register names and request ids.
+    pub(crate) rng: StdRng,
 }
 
 /// A cheap handle on the shared state, held by each operation.
@@ -81,6 +88,16 @@ impl Net {
 
     pub(crate) fn xorurl_base(&self) -> XorUrlBase {
         self.with(|s| s.xorurl_base)
+    }
+
+    /// The client's owner key pair.
+    pub(crate) fn keypair(&self) -> Keypair {
+        self.with(|s| s.keypair.clone())
+    }
+
+    /// 32 random bytes (a secret key, a register name, a request id).
+    pub(crate) fn random32(&self) -> [u8; 32] {
+        self.with(|s| s.rng.gen())
     }
 
     /// Sends `request` to the node at `target`.

@@ -201,7 +201,7 @@ fn store_fails_with_two_of_four_holders_silent() {
     let err = sim.try_store(&data, None).expect_err("2 of 4 is not a majority");
 
     assert_eq!(err.code, ErrorCode::Network, "{err}");
-    assert!(err.message.contains("stored on 2 of 4 nodes, 3 needed"), "{err}");
+    assert!(err.message.contains("confirmed by 2 of 4 nodes, 3 needed"), "{err}");
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn with_fewer_nodes_than_r_every_node_holds_and_a_majority_of_them_is_needed() {
     sim.nodes[1].behaviour.silent = true;
     let err = sim.try_store(&content(100, 5), None).expect_err("1 of 3");
     assert_eq!(err.code, ErrorCode::Network, "{err}");
-    assert!(err.message.contains("stored on 1 of 3 nodes, 2 needed"), "{err}");
+    assert!(err.message.contains("confirmed by 1 of 3 nodes, 2 needed"), "{err}");
     let _ = url;
 }
 

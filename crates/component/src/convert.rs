@@ -6,8 +6,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
-    ByteRange, Config, Contact, Error, ErrorCode, NetworkInfo, Operation, Output, PublicFile,
-    SafeData,
+    ByteRange, Config, Contact, Error, ErrorCode, KeypairInfo, NetworkInfo, Operation, Output,
+    PublicFile, SafeData,
 };
 
 use crate::bindings::exports::safe::client::client as wit;
@@ -53,6 +53,7 @@ pub(crate) fn ip_socket_address(a: SocketAddr) -> IpSocketAddress {
 
 pub(crate) fn config(o: wit::Options) -> Config {
     Config {
+        rng_seed: None,
         timeout: Duration::from_millis(o.timeout_ms),
         xorurl_base: match o.xorurl_base {
             wit::XorurlBase::Base32z => XorUrlBase::Base32z,
@@ -74,19 +75,46 @@ pub(crate) fn operation(r: wit::Request) -> Result<Operation, Error> {
             Operation::FilesGet { url, range: range.map(byte_range) }
         }
         wit::Request::Fetch((url, range)) => Operation::Fetch { url, range: range.map(byte_range) },
+        wit::Request::NewKeypair => Operation::NewKeypair,
+        wit::Request::GetKeypair => Operation::GetKeypair,
+        wit::Request::SetKeypair(secret_key) => Operation::SetKeypair { secret_key },
+        wit::Request::RegisterCreate(a) => Operation::RegisterCreate {
+            name: a.name.as_deref().map(|b| xorname(b, "register name")).transpose()?,
+            tag: a.tag,
+            content_type: a.content_type,
+        },
+        wit::Request::RegisterRead(url) => Operation::RegisterRead { url },
+        wit::Request::RegisterReadEntry((url, hash)) => Operation::RegisterReadEntry { url, hash },
+        wit::Request::RegisterWrite(a) => {
+            Operation::RegisterWrite { url: a.url, entry: Bytes::from(a.entry), parents: a.parents }
+        }
+        wit::Request::KeysCreatePreloadTestCoins(amount) => {
+            Operation::KeysCreatePreloadTestCoins { amount }
+        }
+        wit::Request::KeysCreateAndPreload((amount, from_secret_key)) => {
+            Operation::KeysCreateAndPreload { amount, from_secret_key }
+        }
+        wit::Request::KeysBalance(secret_key) => Operation::KeysBalance { secret_key },
+        wit::Request::KeysTransfer(a) => Operation::KeysTransfer {
+            amount: a.amount,
+            from_secret_key: a.from_secret_key,
+            to_url: a.to_url,
+        },
     })
 }
 
+fn xorname(bytes: &[u8], what: &str) -> Result<XorName, Error> {
+    bytes.try_into().map(XorName).map_err(|_| {
+        Error::new(ErrorCode::InvalidArgument, format!("a {what} is 32 bytes, got {}", bytes.len()))
+    })
+}
+
+fn keypair(k: KeypairInfo) -> wit::Keypair {
+    wit::Keypair { public_key: k.public_key, secret_key: k.secret_key }
+}
+
 fn contact(c: &wit::Contact) -> Result<Contact, Error> {
-    let id = match &c.node_id {
-        None => None,
-        Some(bytes) => Some(XorName(bytes.as_slice().try_into().map_err(|_| {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                format!("a node id is 32 bytes, got {}", bytes.len()),
-            )
-        })?)),
-    };
+    let id = c.node_id.as_deref().map(|b| xorname(b, "node id")).transpose()?;
     Ok(Contact { addr: socket_addr(&c.address), id })
 }
 
@@ -108,6 +136,20 @@ pub(crate) fn output(o: Output) -> wit::Response {
         Output::Data(SafeData::PublicFile(f)) => {
             wit::Response::Data(wit::SafeData::PublicFile(public_file(f)))
         }
+        Output::Keypair(k) => wit::Response::Keypair(keypair(k)),
+        Output::Url(url) => wit::Response::Url(url),
+        Output::Entries(entries) => wit::Response::Entries(
+            entries
+                .into_iter()
+                .map(|e| wit::RegisterEntry { hash: e.hash, entry: e.entry.to_vec() })
+                .collect(),
+        ),
+        Output::EntryHash(hash) => wit::Response::EntryHash(hash),
+        Output::Entry(bytes) => wit::Response::Entry(bytes.to_vec()),
+        Output::KeyCreated { url, keypair: k } => wit::Response::KeyCreated((url, keypair(k))),
+        Output::Balance(b) => wit::Response::Balance(b),
+        Output::TransferId(id) => wit::Response::TransferId(id),
+        Output::Done => wit::Response::Done,
     }
 }
 

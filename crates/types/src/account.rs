@@ -95,6 +95,9 @@ pub struct Transfer {
     pub amount: Amount,
     /// The sender's sequence number: 1 for its first transfer, then 2, 3, ...
     pub nonce: u64,
+    /// Random bytes chosen by the sender, so two transfers with the same terms are two
+    /// transfers (and compete for a nonce) while a retry of one transfer stays the same one.
+    pub reference: [u8; 16],
 }
 
 /// Identifies a transfer (or a faucet credit): SHA3-256 of its encoding.
@@ -373,7 +376,13 @@ mod tests {
     }
 
     fn pay(from: &Keypair, to: &Keypair, coins: &str, nonce: u64) -> SignedTransfer {
-        let t = Transfer { from: from.public_key(), to: to.public_key(), amount: coins.parse().expect("amount"), nonce };
+        let t = Transfer {
+            from: from.public_key(),
+            to: to.public_key(),
+            amount: coins.parse().expect("amount"),
+            nonce,
+            reference: [nonce as u8; 16],
+        };
         SignedTransfer::new(t, from)
     }
 

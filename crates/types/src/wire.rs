@@ -367,7 +367,13 @@ mod tests {
         let one = postcard::to_allocvec(&signed).expect("encodes").len() + 32;
         assert!(one * MAX_ENTRIES + 1024 < MAX_FRAME_BODY, "register: {} bytes", one * MAX_ENTRIES);
 
-        let t = Transfer { from: owner.public_key(), to: owner.public_key(), amount: crate::account::Amount(u64::MAX), nonce: u64::MAX };
+        let t = Transfer {
+            from: owner.public_key(),
+            to: owner.public_key(),
+            amount: crate::account::Amount(u64::MAX),
+            nonce: u64::MAX,
+            reference: [0xff; 16],
+        };
         let signed = SignedTransfer::new(t, &owner);
         let debit = postcard::to_allocvec(&signed).expect("encodes").len() + 10;
         let credit = postcard::to_allocvec(&Credit::Transfer(signed)).expect("encodes").len() + 32;

@@ -3,6 +3,9 @@
 
 mod connect;
 mod files;
+mod keys;
+mod quorum;
+mod registers;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,6 +13,9 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
+use safe_types::account::Amount;
+use safe_types::keys::Keypair;
+use safe_types::register::EntryHash;
 use safe_types::{Chunk, ContentType, DataType, SafeUrl, XorName};
 
 use crate::net::Net;
@@ -59,6 +65,89 @@ pub enum Operation {
         /// For a file, which bytes; none for all.
         range: Option<ByteRange>,
     },
+    /// Make a fresh key pair.
+    NewKeypair,
+    /// Tell the client's key pair (the owner of the registers it creates).
+    GetKeypair,
+    /// Replace the client's key pair by the one with this secret key (64 hex characters).
+    SetKeypair {
+        /// The secret key.
+        secret_key: String,
+    },
+    /// Create a register owned by the client's key; gives its XOR-URL.
+    RegisterCreate {
+        /// Its name; none for a random one.
+        name: Option<XorName>,
+        /// Its type tag.
+        tag: u64,
+        /// What its entries hold: a MIME type, or none for Raw.
+        content_type: Option<String>,
+    },
+    /// The register's current entries (those no other entry supersedes).
+    RegisterRead {
+        /// The register's URL.
+        url: String,
+    },
+    /// One entry of a register, by its hash (64 hex characters).
+    RegisterReadEntry {
+        /// The register's URL.
+        url: String,
+        /// The entry's hash.
+        hash: String,
+    },
+    /// Write an entry; gives its hash.
+    RegisterWrite {
+        /// The register's URL.
+        url: String,
+        /// The entry's content.
+        entry: Bytes,
+        /// The entries it supersedes (hashes); none for the current ones.
+        parents: Option<Vec<String>>,
+    },
+    /// A new key whose account the test network's faucet preloads.
+    KeysCreatePreloadTestCoins {
+        /// How many coins, as a decimal string.
+        amount: String,
+    },
+    /// A new key preloaded from another key's account (or the faucet when none is given).
+    KeysCreateAndPreload {
+        /// How many coins.
+        amount: String,
+        /// The paying key's secret key (64 hex).
+        from_secret_key: Option<String>,
+    },
+    /// The balance of the key with this secret key.
+    KeysBalance {
+        /// The secret key (64 hex).
+        secret_key: String,
+    },
+    /// Pay coins to a key's URL; gives the transfer's id.
+    KeysTransfer {
+        /// How many coins.
+        amount: String,
+        /// The paying key's secret key (64 hex).
+        from_secret_key: String,
+        /// The receiving key's SafeKey URL.
+        to_url: String,
+    },
+}
+
+/// A key pair as hex strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeypairInfo {
+    /// The public key (64 hex).
+    pub public_key: String,
+    /// The secret key (64 hex).
+    pub secret_key: String,
+}
+
+/// A register entry with its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterEntry {
+    /// The entry's hash (64 hex).
+    pub hash: String,
+    /// The entry's content.
+    pub entry: Bytes,
 }
 
 /// The network as a client sees it after connecting.
@@ -107,6 +196,29 @@ pub enum Output {
     Bytes(Bytes),
     /// `Fetch`'s result.
     Data(SafeData),
+    /// A key pair.
+    Keypair(KeypairInfo),
+    /// The URL of what was created.
+    Url(String),
+    /// Register entries.
+    Entries(Vec<RegisterEntry>),
+    /// The hash of a written entry.
+    EntryHash(String),
+    /// An entry's content.
+    Entry(Bytes),
+    /// A new, preloaded key: its SafeKey URL and key pair.
+    KeyCreated {
+        /// The key's SafeKey XOR-URL.
+        url: String,
+        /// The key pair.
+        keypair: KeypairInfo,
+    },
+    /// A balance, as a decimal string in shortest form.
+    Balance(String),
+    /// A transfer's id (64 hex).
+    TransferId(String),
+    /// Done, with nothing to give.
+    Done,
 }
 
 impl Operation {
@@ -117,6 +229,17 @@ impl Operation {
             Self::StoreBytes { .. } => "storeBytes",
             Self::FilesGet { .. } => "filesGet",
             Self::Fetch { .. } => "fetch",
+            Self::NewKeypair => "newKeypair",
+            Self::GetKeypair => "getKeypair",
+            Self::SetKeypair { .. } => "setKeypair",
+            Self::RegisterCreate { .. } => "registerCreate",
+            Self::RegisterRead { .. } => "registerRead",
+            Self::RegisterReadEntry { .. } => "registerReadEntry",
+            Self::RegisterWrite { .. } => "registerWrite",
+            Self::KeysCreatePreloadTestCoins { .. } => "keysCreatePreloadTestCoins",
+            Self::KeysCreateAndPreload { .. } => "keysCreateAndPreload",
+            Self::KeysBalance { .. } => "keysBalance",
+            Self::KeysTransfer { .. } => "keysTransfer",
         }
     }
 
@@ -180,8 +303,95 @@ impl Operation {
                     Ok(Output::Data(SafeData::PublicFile(PublicFile { resolved_from: url, ..file })))
                 })
             }
+            Self::NewKeypair => {
+                let info = keys::info(&keys::new_keypair(&net));
+                boxed(async move { Ok(Output::Keypair(info)) })
+            }
+            Self::GetKeypair => {
+                let info = keys::info(&net.keypair());
+                boxed(async move { Ok(Output::Keypair(info)) })
+            }
+            Self::SetKeypair { secret_key } => {
+                let keypair = secret(&secret_key)?;
+                net.with(|s| s.keypair = keypair);
+                boxed(async move { Ok(Output::Done) })
+            }
+            Self::RegisterCreate { name, tag, content_type } => {
+                net.map()?;
+                let content_type = match content_type {
+                    Some(t) => ContentType::media_type(&t)?,
+                    None => ContentType::Raw,
+                };
+                boxed(registers::create(net, name, tag, content_type))
+            }
+            Self::RegisterRead { url } => {
+                net.map()?;
+                let (_, address) = registers::address_of(&url)?;
+                boxed(registers::read(net, address))
+            }
+            Self::RegisterReadEntry { url, hash } => {
+                net.map()?;
+                let (_, address) = registers::address_of(&url)?;
+                let hash = entry_hash(&hash)?;
+                boxed(registers::read_entry(net, address, hash))
+            }
+            Self::RegisterWrite { url, entry, parents } => {
+                net.map()?;
+                let (_, address) = registers::address_of(&url)?;
+                let parents = match parents {
+                    Some(list) => Some(list.iter().map(|h| entry_hash(h)).collect::<Result<_, _>>()?),
+                    None => None,
+                };
+                boxed(registers::write(net, address, entry, parents))
+            }
+            Self::KeysCreatePreloadTestCoins { amount } => {
+                net.map()?;
+                let amount = coins(&amount)?;
+                boxed(keys::create_preloaded(net, amount, None))
+            }
+            Self::KeysCreateAndPreload { amount, from_secret_key } => {
+                net.map()?;
+                let amount = coins(&amount)?;
+                let from = from_secret_key.as_deref().map(secret).transpose()?;
+                boxed(keys::create_preloaded(net, amount, from))
+            }
+            Self::KeysBalance { secret_key } => {
+                net.map()?;
+                let owner = secret(&secret_key)?.public_key();
+                boxed(async move {
+                    let account = keys::account(&net, owner).await?;
+                    let balance = account.balance().map_err(|e| Error::protocol(e.to_string()))?;
+                    Ok(Output::Balance(balance.to_string()))
+                })
+            }
+            Self::KeysTransfer { amount, from_secret_key, to_url } => {
+                net.map()?;
+                let amount = coins(&amount)?;
+                let from = secret(&from_secret_key)?;
+                let to = keys::key_of_url(&to_url)?;
+                boxed(async move {
+                    let id = keys::transfer(&net, amount, &from, to).await?;
+                    Ok(Output::TransferId(id.to_string()))
+                })
+            }
         })
     }
+}
+
+fn secret(hex: &str) -> Result<Keypair, Error> {
+    Keypair::from_secret_hex(hex).map_err(Error::invalid_argument)
+}
+
+fn coins(amount: &str) -> Result<Amount, Error> {
+    amount.parse().map_err(|e: safe_types::account::AmountError| Error::invalid_argument(e.to_string()))
+}
+
+fn entry_hash(hex: &str) -> Result<EntryHash, Error> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex.trim(), &mut bytes).map_err(|_| {
+        Error::invalid_argument(format!("an entry hash is 64 hex characters, got '{hex}'"))
+    })?;
+    Ok(EntryHash(bytes))
 }
 
 type OpResult = Result<Output, Error>;

@@ -74,7 +74,7 @@ impl Default for SimConfig {
             latency: Duration::from_millis(5),
             mtu: 1500,
             loss: Loss::None,
-            client: Config::default(),
+            client: Config { rng_seed: Some([0x5a; 32]), ..Config::default() },
             node: NodeOptions::default(),
         }
     }

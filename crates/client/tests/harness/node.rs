@@ -25,6 +25,9 @@ use quinn_proto::{
 };
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use safe_client::safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response, WireError};
+use safe_client::safe_types::account::{Account, AccountError, Credit};
+use safe_client::safe_types::keys::PublicKey;
+use safe_client::safe_types::register::{Register, RegisterAddress, RegisterError};
 use safe_client::safe_types::{Chunk, NetworkMap, NodeInfo, XorName};
 
 /// The DNS name in node certificates, as `crates/node/src/identity.rs` writes it.
@@ -111,6 +114,10 @@ pub(crate) enum Asked {
     PutChunk(XorName),
     /// The frame could not be decoded.
     Undecodable,
+    /// A request about a register.
+    Register(RegisterAddress),
+    /// A request about an account.
+    Account(PublicKey),
     /// A request this test node does not serve.
     Unsupported,
 }
@@ -167,6 +174,12 @@ pub(crate) struct TestNode {
     pub(crate) behaviour: Behaviour,
     /// The chunks it holds, by address.
     pub(crate) store: HashMap<XorName, Bytes>,
+    /// The registers it holds.
+    pub(crate) registers: HashMap<RegisterAddress, Register>,
+    /// The accounts it holds, by owner.
+    pub(crate) accounts: HashMap<PublicKey, Account>,
+    /// Whether it pays faucet requests (a test network's faucet).
+    pub(crate) faucet: bool,
     /// The map it answers `NetworkMap` with (before any [`MapLie`]).
     pub(crate) map: NetworkMap,
     /// What it saw, with the virtual time.
@@ -196,6 +209,9 @@ impl TestNode {
             info,
             behaviour: Behaviour::default(),
             store: HashMap::new(),
+            registers: HashMap::new(),
+            accounts: HashMap::new(),
+            faucet: true,
             map: NetworkMap::default(),
             log: Vec::new(),
             dropped_silent: 0,
@@ -466,6 +482,83 @@ impl TestNode {
                     }
                     Err(e) => (asked, error(ErrorKind::InvalidRequest, e.to_string())),
                 }
+            }
+            Request::CreateRegister(create) => {
+                let address = create.address;
+                let response = match self.registers.get(&address) {
+                    Some(r) if *r.creation() == create => Response::Done,
+                    Some(_) => error(ErrorKind::Conflict, "the register exists with another owner"),
+                    None => match Register::new(create) {
+                        Ok(r) => {
+                            self.registers.insert(address, r);
+                            Response::Done
+                        }
+                        Err(e) => error(ErrorKind::NotOwner, e.to_string()),
+                    },
+                };
+                (Asked::Register(address), response)
+            }
+            Request::WriteRegister { address, entry } => {
+                let response = match self.registers.get_mut(&address) {
+                    None => error(ErrorKind::NotFound, "no such register"),
+                    Some(r) => match r.write(entry) {
+                        Ok(hash) => Response::EntryWritten { hash },
+                        Err(RegisterError::NotOwner) => error(ErrorKind::NotOwner, "not the owner"),
+                        Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
+                    },
+                };
+                (Asked::Register(address), response)
+            }
+            Request::GetRegister { address } => {
+                let response = match self.registers.get(&address) {
+                    Some(r) => Response::Register(r.clone()),
+                    None => error(ErrorKind::NotFound, "no such register"),
+                };
+                (Asked::Register(address), response)
+            }
+            Request::GetAccount { owner } => {
+                let response = match self.accounts.get(&owner) {
+                    Some(a) => Response::Account(a.clone()),
+                    None => error(ErrorKind::NotFound, "no such account"),
+                };
+                (Asked::Account(owner), response)
+            }
+            Request::Faucet { to, amount, id } if self.faucet => {
+                let account = self.accounts.entry(to).or_insert_with(|| Account::new(to));
+                let response = match account.apply_credit(&Credit::Faucet { to, amount, id }) {
+                    Ok(_) => Response::Transferred { id },
+                    Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
+                };
+                (Asked::Account(to), response)
+            }
+            Request::Faucet { to, .. } => {
+                (Asked::Account(to), error(ErrorKind::Forbidden, "this network has no faucet"))
+            }
+            // A single test node coordinates nothing: it applies the debit to its own replica
+            // and credits the receiver if it holds that account too.
+            Request::Transfer(signed) => {
+                let from = signed.transfer.from;
+                let account = self.accounts.entry(from).or_insert_with(|| Account::new(from));
+                let response = match account.apply_debit(&signed) {
+                    Ok(_) => {
+                        let to = signed.transfer.to;
+                        let id = signed.id();
+                        let receiver = self.accounts.entry(to).or_insert_with(|| Account::new(to));
+                        let _ = receiver.apply_credit(&Credit::Transfer(signed));
+                        Response::Transferred { id }
+                    }
+                    Err(AccountError::InsufficientFunds { .. }) => {
+                        error(ErrorKind::InsufficientFunds, "balance too low")
+                    }
+                    Err(AccountError::BadSignature | AccountError::WrongAccount) => {
+                        error(ErrorKind::NotOwner, "not signed by the sender")
+                    }
+                    Err(e @ (AccountError::DoubleSpend { .. } | AccountError::OutOfOrder { .. })) => {
+                        error(ErrorKind::Conflict, e.to_string())
+                    }
+                    Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
+                };
+                (Asked::Account(from), response)
             }
             _ => (Asked::Unsupported, error(ErrorKind::InvalidRequest, "not served by this test node")),
         }

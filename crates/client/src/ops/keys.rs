@@ -1,0 +1,175 @@
+//! Keys and test coins: new key pairs, balances merged from a majority of an account's holders,
+//! transfers coordinated by the sending account's closest holder, and the faucet of a test
+//! network.
+
+use safe_types::account::{Account, Amount, SignedTransfer, Transfer, TransferId};
+use safe_types::keys::{Keypair, PublicKey};
+use safe_types::wire::{Request, Response};
+use safe_types::{ContentType, DataType, SafeUrl};
+use tracing::debug;
+
+use super::quorum::{first_verified, messages, read_majority, worst};
+use super::{KeypairInfo, Output};
+use crate::net::Net;
+use crate::{Error, ErrorCode};
+
+/// How often a transfer is retried when a concurrent one from the same key took its nonce.
+const TRANSFER_ATTEMPTS: usize = 5;
+
+/// A key pair as the API shows it.
+pub(super) fn info(keypair: &Keypair) -> KeypairInfo {
+    KeypairInfo {
+        public_key: keypair.public_key().to_hex(),
+        secret_key: hex::encode(keypair.secret_bytes()),
+    }
+}
+
+/// A fresh key pair.
+pub(super) fn new_keypair(net: &Net) -> Keypair {
+    Keypair::from_secret_bytes(&net.random32())
+}
+
+/// The SafeKey XOR-URL of a key.
+pub(super) fn key_url(net: &Net, key: &PublicKey) -> Result<String, Error> {
+    Ok(SafeUrl::new_xorurl(key.xorname(), 0, ContentType::Raw, DataType::SafeKey, net.xorurl_base())?
+        .to_string())
+}
+
+/// The key a SafeKey URL names.
+pub(super) fn key_of_url(url: &str) -> Result<PublicKey, Error> {
+    let parsed = SafeUrl::parse(url)?;
+    if parsed.is_nrs() || parsed.data_type() != DataType::SafeKey {
+        return Err(Error::invalid_argument(format!(
+            "'{url}' is not a SafeKey XOR-URL: transfers go to a key's URL, as \
+             keysCreatePreloadTestCoins returns it"
+        )));
+    }
+    Ok(PublicKey(parsed.xorname().0))
+}
+
+/// A new key whose account got `amount` test coins from the network's faucet.
+pub(super) async fn create_preloaded(
+    net: Net,
+    amount: Amount,
+    from: Option<Keypair>,
+) -> Result<Output, Error> {
+    let keypair = new_keypair(&net);
+    let to = keypair.public_key();
+    match from {
+        Some(from) => {
+            transfer(&net, amount, &from, to).await?;
+        }
+        None => {
+            faucet(&net, to, amount).await?;
+        }
+    }
+    Ok(Output::KeyCreated { url: key_url(&net, &to)?, keypair: info(&keypair) })
+}
+
+/// Asks the faucet of a test network for `amount` coins for `to`.
+async fn faucet(net: &Net, to: PublicKey, amount: Amount) -> Result<TransferId, Error> {
+    let map = net.map()?;
+    let holders = map.holders(&to.xorname());
+    let id = TransferId(net.random32());
+    let request = Request::Faucet { to, amount, id };
+    let result = first_verified(net, &holders, &request, final_refusal, |name, response| async move {
+        match response {
+            Response::Transferred { id: got } if got == id => Ok(id),
+            _ => Err(Error::protocol(format!("node {name} answered the faucet with something else"))),
+        }
+    })
+    .await;
+    result.map_err(|failures| {
+        Error::new(worst(&failures), format!("the faucet did not pay: {}", messages(&failures)))
+    })
+}
+
+/// A refusal that another holder would repeat, so asking it is pointless.
+fn final_refusal(e: &Error) -> bool {
+    !matches!(e.code, ErrorCode::Network | ErrorCode::Protocol | ErrorCode::Timeout)
+}
+
+/// The account of `owner`, merged from what a majority of its holders returned (an account
+/// nobody holds is empty).
+pub(super) async fn account(net: &Net, owner: PublicKey) -> Result<Account, Error> {
+    let map = net.map()?;
+    let holders = map.holders(&owner.xorname());
+    let answers = read_majority(net, &holders, &Request::GetAccount { owner }).await;
+    let mut merged = Account::new(owner);
+    let mut failures = answers.failures;
+    for response in answers.found {
+        match response {
+            Response::Account(replica) if *replica.owner() == owner => {
+                if let Err(e) = merged.merge(&replica) {
+                    debug!("skipped part of an account replica: {e}");
+                }
+            }
+            _ => failures.push(Error::protocol("a node answered an account read with something else")),
+        }
+    }
+    if answers.not_found == 0 && merged == Account::new(owner) && !failures.is_empty() {
+        return Err(Error::new(
+            worst(&failures),
+            format!("could not read the account: {}", messages(&failures)),
+        ));
+    }
+    Ok(merged)
+}
+
+/// Pays `amount` from `from` to `to`, retrying with a fresh nonce when a concurrent transfer
+/// from the same key took the one it used.
+pub(super) async fn transfer(
+    net: &Net,
+    amount: Amount,
+    from: &Keypair,
+    to: PublicKey,
+) -> Result<TransferId, Error> {
+    let sender = from.public_key();
+    if sender == to {
+        return Err(Error::invalid_argument("a transfer must go to another key"));
+    }
+    if amount.nanos() == 0 {
+        return Err(Error::invalid_argument("a transfer must move more than 0 coins"));
+    }
+    let mut last = None;
+    for _ in 0..TRANSFER_ATTEMPTS {
+        let account = account(net, sender).await?;
+        let balance = account.balance().map_err(|e| Error::protocol(e.to_string()))?;
+        if balance < amount {
+            return Err(Error::new(
+                ErrorCode::InsufficientBalance,
+                format!("the balance of {sender} is {balance}, less than {amount}"),
+            ));
+        }
+        let mut reference = [0u8; 16];
+        reference.copy_from_slice(&net.random32()[..16]);
+        let transfer = Transfer { from: sender, to, amount, nonce: account.next_nonce(), reference };
+        let signed = SignedTransfer::new(transfer, from);
+        let id = signed.id();
+        let map = net.map()?;
+        // The closest holder of the sender's account coordinates the transfer.
+        let holders = map.holders(&sender.xorname());
+        let request = Request::Transfer(signed);
+        let result = first_verified(net, &holders, &request, final_refusal, |name, r| async move {
+            match r {
+                Response::Transferred { id: got } if got == id => Ok(id),
+                _ => Err(Error::protocol(format!("node {name} answered a transfer with something else"))),
+            }
+        })
+        .await;
+        match result {
+            Ok(id) => return Ok(id),
+            Err(failures) => {
+                let error = Error::new(
+                    worst(&failures),
+                    format!("the transfer was refused: {}", messages(&failures)),
+                );
+                if error.code != ErrorCode::Conflict {
+                    return Err(error);
+                }
+                last = Some(error);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::new(ErrorCode::Conflict, "the transfer kept conflicting")))
+}

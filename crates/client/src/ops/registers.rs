@@ -1,0 +1,182 @@
+//! Registers: created and written under the client's key, confirmed by a majority of their
+//! holders; read by merging the replicas a majority of holders return (so a read always sees a
+//! confirmed write).
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use safe_types::register::{
+    Entry, EntryHash, Register, RegisterAddress, RegisterCreate, SignedEntry, MAX_ENTRY_SIZE,
+    MAX_PARENTS,
+};
+use safe_types::wire::{self, Request, Response};
+use safe_types::{ContentType, DataType, NodeInfo, SafeUrl, XorName};
+use tracing::debug;
+
+use super::quorum::{messages, read_majority, worst, write_majority};
+use super::{Output, RegisterEntry};
+use crate::net::Net;
+use crate::{Error, ErrorCode};
+
+/// The address of the register a URL names.
+pub(super) fn address_of(url: &str) -> Result<(SafeUrl, RegisterAddress), Error> {
+    let parsed = SafeUrl::parse(url)?;
+    if parsed.data_type() != DataType::Register {
+        return Err(Error::invalid_argument(format!(
+            "'{url}' names a {}, not a register",
+            parsed.data_type()
+        )));
+    }
+    let address = RegisterAddress { name: parsed.xorname(), tag: parsed.type_tag() };
+    Ok((parsed, address))
+}
+
+fn encode(request: &Request) -> Result<Bytes, Error> {
+    wire::encode(request).map(Bytes::from).map_err(|e| Error::invalid_argument(e.to_string()))
+}
+
+/// Creates a register owned by the client's key; gives its XOR-URL.
+pub(super) async fn create(
+    net: Net,
+    name: Option<XorName>,
+    tag: u64,
+    content_type: ContentType,
+) -> Result<Output, Error> {
+    let map = net.map()?;
+    let name = name.unwrap_or_else(|| XorName(net.random32()));
+    let address = RegisterAddress { name, tag };
+    let frame = encode(&Request::CreateRegister(RegisterCreate::new(address, &net.keypair())))?;
+    let holders: Vec<NodeInfo> = map.holders(&address.xorname()).into_iter().cloned().collect();
+    write_majority(&net, &holders, frame, "the register creation was", |name, r| match r {
+        Response::Done => Ok(()),
+        _ => Err(Error::protocol(format!("node {name} answered a creation with something else"))),
+    })
+    .await?;
+    let url = SafeUrl::new_xorurl(name, tag, content_type, DataType::Register, net.xorurl_base())?;
+    Ok(Output::Url(url.to_string()))
+}
+
+/// The register at `address`, merged from what a majority of its holders returned.
+pub(super) async fn fetch(net: &Net, address: RegisterAddress) -> Result<Register, Error> {
+    let map = net.map()?;
+    let holders = map.holders(&address.xorname());
+    let answers = read_majority(net, &holders, &Request::GetRegister { address }).await;
+    let mut failures = answers.failures;
+    let mut replicas = Vec::new();
+    for response in answers.found {
+        match response {
+            Response::Register(r) if *r.address() == address => replicas.push(r),
+            _ => failures.push(Error::protocol("a node answered a register read with something else")),
+        }
+    }
+    // Replicas created under different owners cannot be merged: go with the creation most
+    // replicas share.
+    let creation = replicas
+        .iter()
+        .map(Register::creation)
+        .max_by_key(|c| replicas.iter().filter(|r| r.creation() == *c).count())
+        .cloned();
+    let Some(creation) = creation else {
+        if failures.is_empty() {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!(
+                    "no register with name {:x} and type tag {}: check the URL",
+                    address.name, address.tag
+                ),
+            ));
+        }
+        return Err(Error::new(
+            worst(&failures),
+            format!("could not read the register: {}", messages(&failures)),
+        ));
+    };
+    let mut merged = Register::new(creation.clone())
+        .map_err(|e| Error::protocol(format!("a node returned a forged register: {e}")))?;
+    for replica in replicas.iter().filter(|r| *r.creation() == creation) {
+        if let Err(e) = merged.merge(replica) {
+            debug!("skipped part of a register replica: {e}");
+        }
+    }
+    Ok(merged)
+}
+
+/// The register's current entries: those no other entry supersedes.
+pub(super) async fn read(net: Net, address: RegisterAddress) -> Result<Output, Error> {
+    let register = fetch(&net, address).await?;
+    let entries = register
+        .heads()
+        .into_iter()
+        .map(|(hash, entry)| RegisterEntry { hash: hash.to_string(), entry: entry.content.clone() })
+        .collect();
+    Ok(Output::Entries(entries))
+}
+
+/// One entry of the register, by its hash.
+pub(super) async fn read_entry(
+    net: Net,
+    address: RegisterAddress,
+    hash: EntryHash,
+) -> Result<Output, Error> {
+    let register = fetch(&net, address).await?;
+    match register.get(&hash) {
+        Some(entry) => Ok(Output::Entry(entry.content.clone())),
+        None => Err(Error::new(
+            ErrorCode::NotFound,
+            format!("the register has no entry {hash}: check the version hash"),
+        )),
+    }
+}
+
+/// Writes `content` as a new entry superseding `parents` (by default: the current heads).
+pub(super) async fn write(
+    net: Net,
+    address: RegisterAddress,
+    content: Bytes,
+    parents: Option<BTreeSet<EntryHash>>,
+) -> Result<Output, Error> {
+    if content.len() > MAX_ENTRY_SIZE {
+        return Err(Error::invalid_argument(format!(
+            "an entry is at most {MAX_ENTRY_SIZE} bytes, got {}",
+            content.len()
+        )));
+    }
+    let keypair = net.keypair();
+    let parents = match parents {
+        Some(parents) => parents,
+        None => {
+            let register = fetch(&net, address).await?;
+            if *register.owner() != keypair.public_key() {
+                return Err(not_owner(register.owner()));
+            }
+            register.heads().into_iter().map(|(hash, _)| hash).collect()
+        }
+    };
+    if parents.len() > MAX_PARENTS {
+        return Err(Error::invalid_argument(format!(
+            "an entry names at most {MAX_PARENTS} parents, got {}",
+            parents.len()
+        )));
+    }
+    let signed = SignedEntry::new(address, Entry { content, parents }, &keypair);
+    let hash = signed.entry.hash();
+    let frame = encode(&Request::WriteRegister { address, entry: signed })?;
+    let map = net.map()?;
+    let holders: Vec<NodeInfo> = map.holders(&address.xorname()).into_iter().cloned().collect();
+    write_majority(&net, &holders, frame, "the entry was", move |name, r| match r {
+        Response::EntryWritten { hash: h } if h == hash => Ok(()),
+        _ => Err(Error::protocol(format!("node {name} acknowledged the wrong entry"))),
+    })
+    .await?;
+    Ok(Output::EntryHash(hash.to_string()))
+}
+
+fn not_owner(owner: &safe_types::keys::PublicKey) -> Error {
+    Error::new(
+        ErrorCode::NotOwner,
+        format!(
+            "the register belongs to key {owner}, not to this client's key: use that key pair \
+             (setKeypair) to write it"
+        ),
+    )
+}

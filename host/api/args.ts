@@ -1,0 +1,87 @@
+/**
+ * Argument checks of the public API: each throws a `SafeError` naming the argument and saying
+ * what it should be, before anything reaches the component.
+ */
+import { SafeError } from '../core/errors.js';
+import type { WireRange } from '../engine/protocol.js';
+import type { ByteRange, CallOptions, Keypair } from './types.js';
+
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+const U64_MAX = 2n ** 64n - 1n;
+
+function invalid(message: string): SafeError {
+  return new SafeError('InvalidArgument', message);
+}
+
+/** A `safe://` URL argument (its syntax is checked by the component). */
+export function url(value: unknown, name = 'url'): string {
+  if (typeof value !== 'string') throw new SafeError('InvalidUrl', `${name} must be a string such as "safe://hy...", got ${typeof value}`);
+  return value;
+}
+
+/** Bytes. */
+export function bytes(value: unknown, name: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw invalid(`${name} must be a Uint8Array (or a Buffer)`);
+  return value;
+}
+
+/** An optional MIME type. */
+export function mediaType(value: unknown, name = 'mediaType'): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalid(`${name} must be a string such as "text/plain", or undefined`);
+  return value;
+}
+
+/** 64 hex characters (a key, a hash, a name), returned in lower case. */
+export function hex64(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !HEX64.test(value)) throw invalid(`${name} must be 64 hex characters`);
+  return value.toLowerCase();
+}
+
+/** A secret key, given as 64 hex characters or as a key pair. */
+export function secretKey(value: unknown, name = 'secretKey'): string {
+  const secret = typeof value === 'object' && value !== null ? (value as Partial<Keypair>).secretKey : value;
+  return hex64(secret, name);
+}
+
+/** An amount of coins: a decimal string with at most 9 decimals ("9", "0.5"). */
+export function amount(value: unknown, name = 'amount'): string {
+  if (typeof value !== 'string' || !/^(\d+(\.\d{1,9})?|\.\d{1,9})$/.test(value)) {
+    throw invalid(`${name} must be a decimal string of coins with at most 9 decimals, e.g. "9" or "0.5"`);
+  }
+  return value;
+}
+
+/** A 64-bit unsigned integer (a type tag). */
+export function u64(value: unknown, name: string): bigint {
+  const big = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
+  if (big === undefined || big < 0n || big > U64_MAX) throw invalid(`${name} must be an integer from 0 to 2^64-1 (a number or a bigint)`);
+  return big;
+}
+
+/** A list of entry hashes, or undefined. */
+export function hashes(value: unknown, name: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw invalid(`${name} must be an array of entry hashes (64 hex characters each)`);
+  return value.map((h, i) => hex64(h, `${name}[${i}]`));
+}
+
+/** The options bag every call takes. */
+export function options(value: unknown): CallOptions {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object') throw invalid('options must be an object such as { signal }');
+  return value as CallOptions;
+}
+
+/** A byte range `[start, end?)` in its wire form. */
+export function range(value: ByteRange | undefined): { range?: WireRange } {
+  if (value === undefined || value === null) return {};
+  if (!Array.isArray(value) || value.length < 1 || value.length > 2) {
+    throw invalid('range must be [start] or [start, end], byte offsets with end exclusive');
+  }
+  const start = u64(value[0], 'range start');
+  if (value[1] === undefined) return { range: { start } };
+  const end = u64(value[1], 'range end');
+  if (end < start) throw invalid(`range [${start}, ${end}) ends before it starts`);
+  return { range: { start, end } };
+}
