@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use safe_types::keys::Keypair;
-use safe_types::XorUrlBase;
+use safe_types::{NetworkMap, XorUrlBase};
 use tracing::warn;
 
 use crate::net::{Net, Shared};
@@ -90,6 +90,9 @@ impl Client {
             now: None,
             timers: Timers::default(),
             detached: Vec::new(),
+            map_fetched: None,
+            map_stale: false,
+            map_refreshing: false,
             keypair,
             rng,
         };
@@ -170,6 +173,11 @@ impl Client {
     /// The next operation that finished.
     pub fn poll_completion(&mut self) -> Option<Completion> {
         self.completions.pop_front()
+    }
+
+    /// The network map the client works with (refreshed as operations find it old or stale).
+    pub fn network_map(&self) -> Option<NetworkMap> {
+        self.net.with(|s| s.map.as_deref().cloned())
     }
 
     /// Whether a network map has been obtained.

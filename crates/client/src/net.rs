@@ -36,6 +36,12 @@ pub(crate) struct Shared {
     pub(crate) timers: Timers,
     /// Work handed off by operations, to go on after they complete (see [`Net::detach`]).
     pub(crate) detached: Vec<LocalBoxFuture<'static, ()>>,
+    /// When the map was last fetched.
+    pub(crate) map_fetched: Option<Instant>,
+    /// Set when a node of the map could not be reached: the next operation refreshes the map.
+    pub(crate) map_stale: bool,
+    /// Set while an operation refreshes the map, so others do not pile on.
+    pub(crate) map_refreshing: bool,
     /// The key that owns the registers this client creates and signs their entries.
     pub(crate) keypair: Keypair,
     /// Randomness for new keys, register names and request ids.
@@ -88,6 +94,11 @@ impl Net {
 
     pub(crate) fn xorurl_base(&self) -> XorUrlBase {
         self.with(|s| s.xorurl_base)
+    }
+
+    /// Notes that a node of the map could not be reached (it may have left the network).
+    pub(crate) fn mark_map_stale(&self) {
+        self.with(|s| s.map_stale = true);
     }
 
     /// The client's owner key pair.

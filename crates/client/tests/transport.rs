@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use harness::{content, Asked, Loss, NodeEvent, NodeOptions, Sim, SimConfig};
 use quinn_proto::ConnectionError;
-use safe_client::safe_types::{XorName, MAX_CHUNK_SIZE};
+use bytes::Bytes;
+use safe_client::safe_types::{
+    ContentType, DataType, NetworkMap, SafeUrl, XorName, XorUrlBase, MAX_CHUNK_SIZE,
+};
 use safe_client::{Config, Error, ErrorCode, Operation, Output};
 
 const TEN_SECONDS: Duration = Duration::from_secs(10);
@@ -483,7 +486,7 @@ fn a_node_restart_is_invisible_when_another_holder_answers() {
     assert_eq!(&sim.get(&url, None).expect("falls back")[..], data);
 }
 
-// ---- known bugs ---------------------------------------------------------------------------
+// ---- majorities and fallbacks -----------------------------------------------------------
 
 #[test]
 fn a_store_acknowledged_by_a_majority_completes_although_one_holder_never_answers() {
@@ -514,4 +517,101 @@ fn a_read_falls_back_when_the_closest_holder_never_answers() {
     let got = sim.get(&url, None).expect("three other holders have it");
 
     assert_eq!(&got[..], &data[..]);
+}
+
+// ---- keeping the network map current -------------------------------------------------------
+
+/// Gives every node `map`, as the network's membership would after a change.
+fn set_maps(sim: &mut Sim, map: &NetworkMap) {
+    for n in &mut sim.nodes {
+        n.map = map.clone();
+    }
+}
+
+#[test]
+fn the_client_learns_a_node_that_joined_once_its_map_is_old() {
+    let mut sim = Sim::new(5);
+    let newcomer = sim.nodes[4].info.id;
+    let mut before = sim.nodes[0].map.clone();
+    before.nodes.retain(|n| n.id != newcomer);
+    before.epoch = 10;
+    set_maps(&mut sim, &before);
+    sim.connect();
+    assert_eq!(sim.client.network_map().expect("map").nodes.len(), 4);
+
+    let mut after = before.clone();
+    after.nodes.push(sim.nodes[4].info.clone());
+    after.epoch = 11;
+    set_maps(&mut sim, &after);
+    // A young map is trusted: no refresh.
+    sim.store(b"soon after", None);
+    assert_eq!(sim.client.network_map().expect("map").nodes.len(), 4);
+    // Ten seconds on, the next operation fetches it again.
+    sim.run_for(Duration::from_secs(11));
+    sim.store(b"later", None);
+    let map = sim.client.network_map().expect("map");
+    assert_eq!(map.nodes.len(), 5);
+    assert_eq!(map.epoch, 11);
+}
+
+#[test]
+fn the_client_drops_a_node_that_left_once_its_map_is_old() {
+    let mut sim = Sim::new(5);
+    sim.connect();
+    let gone = sim.nodes[3].info.id;
+    let mut after = sim.nodes[0].map.clone();
+    after.nodes.retain(|n| n.id != gone);
+    after.epoch += 1;
+    set_maps(&mut sim, &after);
+    sim.nodes[3].behaviour.silent = true;
+    sim.run_for(Duration::from_secs(11));
+    sim.store(b"after the departure", None);
+    let map = sim.client.network_map().expect("map");
+    assert_eq!(map.nodes.len(), 4);
+    assert!(map.get(&gone).is_none());
+}
+
+#[test]
+fn failing_to_reach_a_node_makes_the_next_operation_refresh_a_young_map() {
+    let mut sim = Sim::new(5);
+    sim.connect(); // through node 0: the client has not talked to node 4 yet
+    let leaver = 4;
+    // Content whose closest holder is node 4, placed directly on the other holders.
+    let data = (0u8..=255)
+        .map(|i| vec![i; 64])
+        .find(|d| sim.holders(&XorName::from_content(d))[0] == leaver)
+        .expect("some content lands first on node 4");
+    let address = XorName::from_content(&data);
+    for i in sim.holders(&address).into_iter().filter(|&i| i != leaver) {
+        sim.nodes[i].store.insert(address, Bytes::from(data.clone()));
+    }
+    // Node 4 leaves the network and comes back speaking another protocol: connecting to it
+    // fails at once.
+    let mut after = sim.nodes[0].map.clone();
+    after.nodes.retain(|n| n.id != sim.nodes[leaver].info.id);
+    after.epoch += 1;
+    set_maps(&mut sim, &after);
+    sim.nodes[leaver].restart_with(NodeOptions { alpn: b"other/1".to_vec(), ..NodeOptions::default() });
+
+    let url = SafeUrl::new_xorurl(address, 0, ContentType::Raw, DataType::File, XorUrlBase::Base32z)
+        .expect("url")
+        .to_string();
+    assert_eq!(sim.get(&url, None).expect("another holder answers")[..], data[..]);
+    assert_eq!(sim.client.network_map().expect("map").nodes.len(), 5, "no refresh yet");
+    sim.store(b"next", None);
+    assert_eq!(sim.client.network_map().expect("map").nodes.len(), 4, "refreshed although young");
+}
+
+#[test]
+fn a_map_refresh_that_finds_an_older_map_keeps_the_newer_one() {
+    let mut sim = Sim::new(3);
+    sim.connect();
+    let epoch = sim.client.network_map().expect("map").epoch;
+    let mut older = sim.nodes[0].map.clone();
+    older.epoch = epoch.saturating_sub(1);
+    older.nodes.truncate(1);
+    set_maps(&mut sim, &older);
+    sim.run_for(Duration::from_secs(11));
+    sim.store(b"x", None);
+    assert_eq!(sim.client.network_map().expect("map").nodes.len(), 3);
 }

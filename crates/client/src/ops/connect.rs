@@ -1,9 +1,11 @@
 //! Connecting: fetch the network map from the first bootstrap contact that answers, and check
-//! it before trusting it.
+//! it before trusting it; later, keep the map current (nodes leave and join) by fetching it
+//! again when it is old or a node of it could not be reached.
 
 use std::rc::Rc;
+use std::time::Duration;
 
-use futures::future::select_ok;
+use futures::future::{select, select_ok, Either};
 use futures::FutureExt;
 use safe_types::wire::{Request, Response};
 use safe_types::NetworkMap;
@@ -23,7 +25,11 @@ pub(super) async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, 
                 epoch: map.epoch,
                 replication_factor: map.replication_factor,
             };
-            net.with(|s| s.map = Some(Rc::new(map)));
+            net.with(|s| {
+                s.map = Some(Rc::new(map));
+                s.map_fetched = s.now;
+                s.map_stale = false;
+            });
             Ok(Output::Connected(info))
         }
         Err(last) => {
@@ -41,6 +47,63 @@ pub(super) async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, 
                 ),
             ))
         }
+    }
+}
+
+/// How old the map may get before an operation fetches it again.
+const MAP_MAX_AGE: Duration = Duration::from_secs(10);
+/// How long a refresh may hold an operation up before it goes on with the map it has.
+const REFRESH_PATIENCE: Duration = Duration::from_secs(2);
+/// How many nodes a refresh asks at once.
+const REFRESH_FANOUT: usize = 2;
+
+/// The network map, fetched again first if it is older than [`MAP_MAX_AGE`] or a node of it
+/// could not be reached since (then a node that left is dropped, one that joined is learnt).
+/// Only one operation refreshes at a time; a refresh that fails keeps the map it had.
+pub(super) async fn current_map(net: &Net) -> Result<Rc<NetworkMap>, Error> {
+    let map = net.map()?;
+    let due = net.with(|s| {
+        let old = match (s.map_fetched, s.now) {
+            (Some(fetched), Some(now)) => now.saturating_duration_since(fetched) >= MAP_MAX_AGE,
+            _ => true,
+        };
+        let due = !s.map_refreshing && (s.map_stale || old);
+        s.map_refreshing |= due;
+        due
+    });
+    if !due {
+        return Ok(map);
+    }
+    let _refreshing = RefreshFlag(net.clone());
+    // Ask a few nodes of the map, starting at a random one so the load spreads.
+    let start = usize::from(net.random32()[0]) % map.nodes.len().max(1);
+    let asked = map.nodes.iter().cycle().skip(start).take(REFRESH_FANOUT.min(map.nodes.len()));
+    let attempts: Vec<_> = asked
+        .map(|n| map_from(net.clone(), Contact { addr: n.addr, id: Some(n.id) }).boxed_local())
+        .collect();
+    if attempts.is_empty() {
+        return Ok(map);
+    }
+    let patience = net.sleep(REFRESH_PATIENCE);
+    futures::pin_mut!(patience);
+    if let Either::Left((Ok((fresh, _)), _)) = select(select_ok(attempts), patience).await {
+        if fresh.epoch >= map.epoch {
+            net.with(|s| {
+                s.map = Some(Rc::new(fresh));
+                s.map_fetched = s.now;
+                s.map_stale = false;
+            });
+        }
+    }
+    net.map()
+}
+
+/// Clears the "refreshing" mark however the refresh ends (even if its operation is cancelled).
+struct RefreshFlag(Net);
+
+impl Drop for RefreshFlag {
+    fn drop(&mut self) {
+        self.0.try_with(|s| s.map_refreshing = false);
     }
 }
 

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use safe_types::wire::{self, Request, Response};
 use safe_types::{Chunk, ContentType, DataType, NetworkMap, NodeInfo, SafeUrl, XorName};
 
+use super::connect::current_map;
 use super::quorum::{first_verified, messages, worst, write_majority};
 use super::{ByteRange, Output, PublicFile};
 use crate::net::Net;
@@ -16,7 +17,7 @@ pub(super) async fn store_bytes(
     chunk: Chunk,
     content_type: ContentType,
 ) -> Result<Output, Error> {
-    let map = net.map()?;
+    let map = current_map(&net).await?;
     let address = chunk.address();
     let frame = wire::encode(&Request::PutChunk { content: chunk.into_content() })
         .map(Bytes::from)
@@ -37,7 +38,7 @@ pub(super) async fn get(
     url: SafeUrl,
     range: Option<ByteRange>,
 ) -> Result<PublicFile, Error> {
-    let map = net.map()?;
+    let map = current_map(&net).await?;
     let content = get_chunk(&net, &map, url.xorname()).await?;
     let size = content.len() as u64;
     let data = slice(content, range)?;

@@ -8,6 +8,7 @@ use safe_types::wire::{Request, Response};
 use safe_types::{ContentType, DataType, SafeUrl};
 use tracing::debug;
 
+use super::connect::current_map;
 use super::quorum::{first_verified, messages, read_majority, worst};
 use super::{KeypairInfo, Output};
 use crate::net::Net;
@@ -68,7 +69,7 @@ pub(super) async fn create_preloaded(
 
 /// Asks the faucet of a test network for `amount` coins for `to`.
 async fn faucet(net: &Net, to: PublicKey, amount: Amount) -> Result<TransferId, Error> {
-    let map = net.map()?;
+    let map = current_map(net).await?;
     let holders = map.holders(&to.xorname());
     let id = TransferId(net.random32());
     let request = Request::Faucet { to, amount, id };
@@ -92,7 +93,7 @@ fn final_refusal(e: &Error) -> bool {
 /// The account of `owner`, merged from what a majority of its holders returned (an account
 /// nobody holds is empty).
 pub(super) async fn account(net: &Net, owner: PublicKey) -> Result<Account, Error> {
-    let map = net.map()?;
+    let map = current_map(net).await?;
     let holders = map.holders(&owner.xorname());
     let answers = read_majority(net, &holders, &Request::GetAccount { owner }).await;
     let mut merged = Account::new(owner);
@@ -146,7 +147,7 @@ pub(super) async fn transfer(
         let transfer = Transfer { from: sender, to, amount, nonce: account.next_nonce(), reference };
         let signed = SignedTransfer::new(transfer, from);
         let id = signed.id();
-        let map = net.map()?;
+        let map = current_map(net).await?;
         // The closest holder of the sender's account coordinates the transfer.
         let holders = map.holders(&sender.xorname());
         let request = Request::Transfer(signed);

@@ -13,7 +13,7 @@ use safe_types::wire::{Request, Response};
 use safe_types::NodeInfo;
 
 use crate::net::{node_answer, short, Net};
-use crate::transport::Target;
+use crate::transport::{RequestError, Target};
 use crate::{Error, ErrorCode};
 
 /// How long a read waits for a holder before asking the next one as well (or, for mutable
@@ -45,7 +45,8 @@ pub(super) async fn write_majority<T: 'static>(
             let reply = net.send_frame(Target { addr: node.addr, id: Some(node.id) }, frame.clone());
             let name = short(&node.id);
             let accept = accept.clone();
-            async move { accept(&name, node_answer(&name, reply.await?.response)?) }
+            let net = net.clone();
+            async move { accept(&name, node_answer(&name, reached(&net, reply.await)?.response)?) }
         })
         .collect();
     let mut accepted = Vec::new();
@@ -97,7 +98,7 @@ where
         let reply = net.request_node(node, request);
         let verify = &verify;
         async move {
-            let response = node_answer(&name, reply.await?.response)?;
+            let response = node_answer(&name, reached(net, reply.await)?.response)?;
             verify(name, response).await
         }
     };
@@ -152,7 +153,7 @@ pub(super) async fn read_majority(net: &Net, holders: &[&NodeInfo], request: &Re
         .map(|node| {
             let name = short(&node.id);
             let reply = net.request_node(node, request);
-            async move { node_answer(&name, reply.await?.response) }
+            async move { node_answer(&name, reached(net, reply.await)?.response) }
         })
         .collect();
     let mut answers = Answers { found: Vec::new(), not_found: 0, failures: Vec::new() };
@@ -176,6 +177,18 @@ pub(super) async fn read_majority(net: &Net, holders: &[&NodeInfo], request: &Re
         }
     }
     answers
+}
+
+/// A request's outcome; a node that could not be reached makes the network map stale (the
+/// node may have left), so the next operation fetches it again.
+fn reached<T>(net: &Net, outcome: Result<T, RequestError>) -> Result<T, Error> {
+    outcome.map_err(|e| {
+        let error = Error::from(e);
+        if error.code == ErrorCode::Network {
+            net.mark_map_stale();
+        }
+        error
+    })
 }
 
 /// The code that best describes a set of failures: a node that broke the protocol matters more

@@ -13,6 +13,7 @@ use safe_types::wire::{self, Request, Response};
 use safe_types::{ContentType, DataType, NodeInfo, SafeUrl, XorName};
 use tracing::debug;
 
+use super::connect::current_map;
 use super::quorum::{messages, read_majority, worst, write_majority};
 use super::{Output, RegisterEntry};
 use crate::net::Net;
@@ -42,7 +43,7 @@ pub(super) async fn create(
     tag: u64,
     content_type: ContentType,
 ) -> Result<Output, Error> {
-    let map = net.map()?;
+    let map = current_map(&net).await?;
     let name = name.unwrap_or_else(|| XorName(net.random32()));
     let address = RegisterAddress { name, tag };
     let frame = encode(&Request::CreateRegister(RegisterCreate::new(address, &net.keypair())))?;
@@ -58,7 +59,7 @@ pub(super) async fn create(
 
 /// The register at `address`, merged from what a majority of its holders returned.
 pub(super) async fn fetch(net: &Net, address: RegisterAddress) -> Result<Register, Error> {
-    let map = net.map()?;
+    let map = current_map(net).await?;
     let holders = map.holders(&address.xorname());
     let answers = read_majority(net, &holders, &Request::GetRegister { address }).await;
     let mut failures = answers.failures;
@@ -161,7 +162,7 @@ pub(super) async fn write(
     let signed = SignedEntry::new(address, Entry { content, parents }, &keypair);
     let hash = signed.entry.hash();
     let frame = encode(&Request::WriteRegister { address, entry: signed })?;
-    let map = net.map()?;
+    let map = current_map(&net).await?;
     let holders: Vec<NodeInfo> = map.holders(&address.xorname()).into_iter().cloned().collect();
     write_majority(&net, &holders, frame, "the entry was", move |name, r| match r {
         Response::EntryWritten { hash: h } if h == hash => Ok(()),
