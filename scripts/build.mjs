@@ -3,9 +3,9 @@
 //   2. the component (core module + WASI preview1 reactor adapter) -> pkg/safe_client.wasm
 //   3. its JS bindings (jco transpile, async instantiation) -> pkg/js/
 //   4. the native node (Rust) -> target/release/safe-node
-//   5. the TypeScript host -> dist/
+//   5. the TypeScript host -> dist/ (and the `safe` CLI made executable)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
@@ -48,4 +48,5 @@ cargo(['build', '--release', '--locked', '-p', 'safe-node']);
 
 // 5. The host.
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
 log('done');

@@ -40,9 +40,9 @@ function detect() {
     CARGO_TARGET_WASM32_WASIP1_LINKER: join(root, 'scripts', 'wasm-ld'),
     CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS: '-C link-self-contained=no -L /usr/lib/wasm32-wasi',
   };
-  // Stubs test programs link against (see scripts/wasi-test-stubs.c).
-  const stubsSource = join(root, 'scripts', 'wasi-test-stubs.c');
-  const stubs = join(root, 'target', 'wasi-test-stubs.o');
+  // The pthread stubs newer wasi-libc has (see scripts/wasi-pthread-stubs.c).
+  const stubsSource = join(root, 'scripts', 'wasi-pthread-stubs.c');
+  const stubs = join(root, 'target', 'wasi-pthread-stubs.o');
   if (!existsSync(stubs) || statSync(stubs).mtimeMs < statSync(stubsSource).mtimeMs) {
     mkdirSync(dirname(stubs), { recursive: true });
     execFileSync('clang', ['--target=wasm32-wasi', '-O2', '-c', stubsSource, '-o', stubs], { stdio: 'inherit' });
