@@ -1,0 +1,11 @@
+// `npm run bench [single|network]`: runs the benchmarks (both by default), one after the other.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const which = process.argv[2] ?? 'all';
+const benches = { single: 'single-node.mjs' };
+for (const [name, file] of Object.entries(benches)) {
+  if (which !== 'all' && which !== name) continue;
+  execFileSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], { stdio: 'inherit' });
+  console.log();
+}
