@@ -43,3 +43,67 @@ export function pattern(n: number, seed = 1): Uint8Array {
   }
   return out;
 }
+
+const BASE32Z = 'ybndrfg8ejkmcpqxot1uwisza345h769';
+
+/** Decodes the z-base-32 name of a XOR-URL (after its multibase prefix `h`). */
+export function base32zDecode(text: string): Uint8Array {
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of text) {
+    const v = BASE32Z.indexOf(c);
+    if (v < 0) throw new Error(`not base32z: ${c}`);
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/** The fields of a base32z XOR-URL: xorname (hex), type tag, data type. */
+export function xorUrlFields(url: string): { xorname: string; tag: bigint; dataType: number } {
+  const name = /^safe:\/\/h([^/?#]+)/.exec(url)?.[1];
+  if (!name) throw new Error(`not a base32z XOR-URL: ${url}`);
+  const bytes = base32zDecode(name);
+  let tag = 0n;
+  for (const b of bytes.subarray(36)) tag = (tag << 8n) | BigInt(b);
+  return { xorname: Buffer.from(bytes.subarray(4, 36)).toString('hex'), tag, dataType: bytes[3]! };
+}
+
+/** Where an item lives: a chunk at its address, a register at SHA3-256(name, tag), a key at itself. */
+export function placement(url: string): string {
+  const { xorname, tag, dataType } = xorUrlFields(url);
+  if (dataType !== 2) return xorname;
+  const tagBytes = Buffer.alloc(8);
+  tagBytes.writeBigUInt64BE(tag);
+  return createHash('sha3-256').update(Buffer.from(xorname, 'hex')).update(tagBytes).digest('hex');
+}
+
+/** The `count` node ids closest to `target` by XOR distance, closest first. */
+export function closest(target: string, ids: string[], count: number): string[] {
+  const t = BigInt(`0x${target}`);
+  return [...ids].sort((a, b) => {
+    const da = BigInt(`0x${a}`) ^ t;
+    const db = BigInt(`0x${b}`) ^ t;
+    return da < db ? -1 : da > db ? 1 : 0;
+  }).slice(0, count);
+}
+
+/** Runs `tasks` with at most `limit` at once. */
+export async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]!();
+      }
+    }),
+  );
+  return results;
+}

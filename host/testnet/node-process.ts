@@ -23,8 +23,19 @@ export interface NodeProcessOptions {
   root: string;
   /** `ip:port` to listen on; port 0 picks a free port. Default `127.0.0.1:0`. */
   listen?: string;
-  /** How many nodes hold each item. */
+  /** How many nodes hold each item (a new network's setting; joiners adopt the network's). */
   replicas?: number;
+  /** Start a network whose faucet mints test coins (a new network's setting). */
+  faucet?: boolean;
+  /** Contacts (`ip:port` or `<id>@ip:port`) to join an existing network through. */
+  bootstrap?: string[];
+  /** Further `safe-node` flags, e.g. `['--gossip-interval-ms', '200']`. */
+  extraArgs?: string[];
+  /**
+   * Let the node outlive this process (its own process group, not waited for): for launchers
+   * that start a network and exit. Stop it later by pid.
+   */
+  detached?: boolean;
   /** The binary; default {@link nodeBinary}. */
   bin?: string;
   /** Give up waiting for the node to listen after this long. Default 30 s. */
@@ -69,8 +80,11 @@ export class NodeProcess {
     mkdirSync(options.root, { recursive: true });
     const args = ['--root', options.root, '--listen', options.listen ?? '127.0.0.1:0'];
     if (options.replicas !== undefined) args.push('--replicas', String(options.replicas));
+    if (options.faucet) args.push('--faucet');
+    for (const contact of options.bootstrap ?? []) args.push('--bootstrap', contact);
+    args.push(...(options.extraArgs ?? []));
     const log = openSync(join(options.root, 'node.log'), 'a');
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', log] });
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', log], detached: options.detached ?? false });
     closeSync(log);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const ready = await new Promise<ReadyLine>((resolve, reject) => {
@@ -93,6 +107,11 @@ export class NodeProcess {
         reject(new Error(`safe-node exited with code ${code} before listening (log: ${join(options.root, 'node.log')})`));
       });
     });
+    if (options.detached) {
+      // The node prints nothing more on stdout; let go of it so this process can exit.
+      child.stdout?.destroy();
+      child.unref();
+    }
     return new NodeProcess(child, ready, options.root, exited);
   }
 

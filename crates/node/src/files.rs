@@ -1,5 +1,5 @@
 //! Crash-safe file writes, shared by everything the node keeps under its root directory (its key,
-//! its chunks, and later registers and accounts).
+//! its chunks, registers, accounts, membership and status).
 //!
 //! A file is written under a temporary name in its final directory, synced, then renamed over the
 //! final name, and the directory is synced. A crash leaves either the old file, the new file, or a
@@ -7,7 +7,7 @@
 //! one.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Suffix of files being written; never a valid name for anything the node stores.
@@ -29,6 +29,15 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<(
     }
     result?;
     sync_dir(dir)
+}
+
+/// The content of the file at `path`, or `None` if it is longer than `limit` bytes (so a damaged
+/// or planted file cannot make the node read an unbounded amount).
+pub(crate) fn read_bounded(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> {
+    let file = File::open(path)?;
+    let mut content = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut content)?;
+    Ok((content.len() <= limit).then_some(content))
 }
 
 /// Whether `name` is one of [`write_atomic`]'s temporary files (left behind by a crash).

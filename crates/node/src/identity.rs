@@ -1,6 +1,8 @@
 //! The node's identity: an ed25519 key made on first start and kept under the root directory, so
-//! the node id (SHA3-256 of the public key) survives restarts, and the self-signed TLS certificate
-//! that carries exactly that key, which is what lets clients pin a node by its id.
+//! the node id (SHA3-256 of the public key) survives restarts; the self-signed TLS certificate
+//! that carries exactly that key, which is what lets clients and fellow nodes pin a node by its
+//! id; and the QUIC stateless-reset key derived from it, so that after a restart the node can tell
+//! peers their old connection is gone instead of leaving them to wait for an idle timeout.
 
 use std::fmt;
 use std::fs;
@@ -9,15 +11,18 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::SigningKey;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use safe_tls::{NodeCertificate, SERVER_NAME};
 use safe_types::{node_id, XorName};
 
 use crate::files;
 
 /// Name of the key file under the root directory: the secret key as PKCS#8 v2 DER.
 pub const KEY_FILE: &str = "node.key";
-/// The DNS name in every node certificate; clients pin the key, not the name.
-pub const CERTIFICATE_NAME: &str = "safe-node";
+/// Domain tag of the stateless-reset key derivation, so the derived key is used for nothing else.
+const RESET_KEY_DOMAIN: &[u8] = b"safe-node stateless reset";
+/// Domain tag of the connection-id key derivation.
+const CONNECTION_ID_KEY_DOMAIN: &[u8] = b"safe-node connection ids";
 
 /// Why the node's identity could not be loaded, created or turned into a certificate.
 #[derive(Debug, thiserror::Error)]
@@ -99,16 +104,36 @@ impl NodeIdentity {
         self.id
     }
 
-    /// A self-signed certificate for [`CERTIFICATE_NAME`] whose subject key is the node key, with
-    /// that key in the form TLS needs.
-    pub fn certificate(
-        &self,
-    ) -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), IdentityError> {
+    /// A self-signed certificate for [`SERVER_NAME`] whose subject key is the node key, with that
+    /// key in the form TLS needs.
+    pub fn certificate(&self) -> Result<NodeCertificate, IdentityError> {
         let der = self.pkcs8_der()?;
         let key_pair = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_ED25519)?;
-        let params = rcgen::CertificateParams::new(vec![CERTIFICATE_NAME.to_owned()])?;
+        let params = rcgen::CertificateParams::new(vec![SERVER_NAME.to_owned()])?;
         let certificate = params.self_signed(&key_pair)?;
-        Ok((certificate.der().clone(), PrivateKeyDer::Pkcs8(der)))
+        Ok(NodeCertificate { cert: certificate.der().clone(), key: PrivateKeyDer::Pkcs8(der) })
+    }
+
+    /// The key of the QUIC stateless-reset tokens: HMAC-SHA256 keyed with
+    /// SHA3-256(`"safe-node stateless reset"` || secret key). It is the same after a restart, so
+    /// the restarted node's resets for connections of its earlier run carry the tokens peers
+    /// expect, and they drop those connections at once.
+    pub fn reset_key(&self) -> ring::hmac::Key {
+        let secret = self.signing_key.to_bytes();
+        let derived = XorName::from_content_parts(&[RESET_KEY_DOMAIN, &secret]);
+        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &derived.0)
+    }
+
+    /// The key with which the node's QUIC connection ids are made and recognised (quinn's
+    /// `HashedConnectionIdGenerator`). It is the same after a restart, so the restarted node
+    /// still recognises the ids of its earlier run's connections as its own and answers them
+    /// with a stateless reset instead of dropping them as garbage.
+    pub fn connection_id_key(&self) -> u64 {
+        let secret = self.signing_key.to_bytes();
+        let derived = XorName::from_content_parts(&[CONNECTION_ID_KEY_DOMAIN, &secret]);
+        let mut key = [0u8; 8];
+        key.copy_from_slice(&derived.0[..8]);
+        u64::from_le_bytes(key)
     }
 
     fn pkcs8_der(&self) -> Result<PrivatePkcs8KeyDer<'static>, IdentityError> {
@@ -180,11 +205,25 @@ mod tests {
     #[test]
     fn certificate_carries_the_node_key() {
         let identity = NodeIdentity::generate();
-        let (cert, _key) = identity.certificate().expect("certificate");
-        // SubjectPublicKeyInfo of an ed25519 key: fixed 12-byte header, then the 32-byte key.
-        let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-        spki.extend_from_slice(&identity.public_key());
-        let der = cert.as_ref();
-        assert!(der.windows(spki.len()).any(|w| w == spki.as_slice()));
+        let certificate = identity.certificate().expect("certificate");
+        assert_eq!(
+            safe_tls::node_key(&certificate.cert).expect("ed25519 key"),
+            identity.public_key()
+        );
+    }
+
+    #[test]
+    fn reset_key_is_stable_per_identity() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let first = NodeIdentity::load_or_create(root.path()).expect("create");
+        let again = NodeIdentity::load_or_create(root.path()).expect("reload");
+        let other = NodeIdentity::generate();
+        let tag = |identity: &NodeIdentity| {
+            ring::hmac::sign(&identity.reset_key(), b"cid").as_ref().to_vec()
+        };
+        assert_eq!(tag(&first), tag(&again));
+        assert_ne!(tag(&first), tag(&other));
+        assert_eq!(first.connection_id_key(), again.connection_id_key());
+        assert_ne!(first.connection_id_key(), other.connection_id_key());
     }
 }

@@ -1,8 +1,12 @@
 //! A native Safe Network node for local test networks.
 //!
-//! A node has an ed25519 identity (its id is the SHA3-256 of the public key), keeps chunks on disk
-//! under its root directory, and serves clients over QUIC with TLS 1.3, presenting a self-signed
-//! certificate that carries its key so clients can pin it by id. Requests and responses are the
+//! A node has an ed25519 identity (its id is the SHA3-256 of the public key) and serves over QUIC
+//! with TLS 1.3, presenting a self-signed certificate that carries its key so clients and fellow
+//! nodes can pin it by id (see `safe-tls`). Nodes form a network: a genesis node starts it, others
+//! join through a bootstrap contact, and every node keeps a view of the membership that converges
+//! by gossip, with failed nodes detected and marked as gone. Chunks, registers and test-coin
+//! accounts live on the R nodes closest to their name, are kept on disk under each node's root,
+//! and are copied again by anti-entropy when nodes come and go. Requests and responses are the
 //! frames of [`safe_types::wire`], one request per bidirectional stream.
 //!
 //! ```no_run
@@ -16,22 +20,45 @@
 //! # }
 //! ```
 //!
-//! Modules:
-//! - `node`: [`Node::start`], [`NodeConfig`], [`RunningNode`], the [`ReadyRecord`] announcement.
-//! - `identity`: the persisted node key and its certificate ([`NodeIdentity`]).
-//! - `store`: chunks on disk ([`Store`]).
-//! - `server`: the QUIC endpoint, streams and framing; `service`: what each request does.
-//! - `tls`: the rustls server configuration; `files`: crash-safe file writes.
+//! Modules (the ones that own tasks or locks say so in their header):
+//! - `node`: [`Node::start`], [`RunningNode`], the [`ReadyRecord`] announcement; owns the tasks.
+//! - `config`: [`NodeConfig`], bootstrap [`Contact`]s, default timings.
+//! - `identity`: the persisted node key, its certificate and stateless-reset key.
+//! - `context`: the state every part of a running node shares.
+//! - `server`: the QUIC endpoint's accepting side, streams, framing and limits.
+//! - `service`: who may ask what, and the simple requests; `registers` and `accounts`: the
+//!   register and test-coin requests (transfers are coordinated by the sender's primary).
+//! - `membership`: this node's view of the network and its file; `gossip`: joining, gossip,
+//!   failure detection, leaving.
+//! - `peers`: requests to other nodes (cached connections, timeouts).
+//! - `replication`: background pushes and anti-entropy.
+//! - `store`: chunks on disk ([`Store`]); `records`: registers and accounts on disk; `files`:
+//!   crash-safe file writes; `status`: the `Status` answer and `status.json`.
 
+mod accounts;
+mod config;
+mod context;
 mod files;
+mod gossip;
 mod identity;
+mod membership;
 mod node;
+mod peers;
+mod records;
+mod registers;
+mod replication;
 mod server;
 mod service;
+mod status;
 mod store;
-mod tls;
 
-pub use identity::{IdentityError, NodeIdentity, CERTIFICATE_NAME, KEY_FILE};
-pub use node::{Node, NodeConfig, NodeError, ReadyRecord, RunningNode, READY_FILE, SHUTDOWN_CODE};
+pub use config::{
+    Contact, ContactError, Fault, NodeConfig, DEFAULT_CALL_TIMEOUT, DEFAULT_FAILURE_TIMEOUT,
+    DEFAULT_GOSSIP_INTERVAL, DEFAULT_JOIN_TIMEOUT, DEFAULT_REPLICATION_INTERVAL,
+};
+pub use gossip::JoinError;
+pub use identity::{IdentityError, NodeIdentity, KEY_FILE};
+pub use membership::{MembershipFileError, MEMBERSHIP_FILE};
+pub use node::{Node, NodeError, ReadyRecord, RunningNode, READY_FILE, SHUTDOWN_CODE};
+pub use status::{StatusFile, STATUS_FILE, STATUS_MIN_INTERVAL};
 pub use store::{PutOutcome, Store, StoreError};
-pub use tls::TlsError;

@@ -1,24 +1,32 @@
 //! `safe-node`: runs one Safe Network node until SIGTERM or SIGINT.
 //!
-//! Logs go to stderr (`RUST_LOG` filters them, default `info`). Once the node listens, one JSON
-//! line is printed to stdout (see [`safe_node::ReadyRecord`]) so a launcher can learn its id and
-//! port.
+//! Logs go to stderr (`RUST_LOG` filters them, default `info`). Once the node is a member of its
+//! network, one JSON line is printed to stdout (see [`safe_node::ReadyRecord`]) so a launcher can
+//! learn its id and port.
 
 use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use safe_node::{Node, NodeConfig};
+use safe_node::{Contact, Fault, Node, NodeConfig};
 use safe_types::DEFAULT_REPLICATION_FACTOR;
 use tracing_subscriber::EnvFilter;
 
-/// A Safe Network node for local test networks: stores chunks and serves them over QUIC.
+/// A Safe Network node for local test networks: stores chunks, registers and test-coin accounts
+/// and serves them over QUIC.
 ///
-/// When the node is ready it prints one line of JSON to stdout:
+/// Without --bootstrap, a node whose root holds no membership starts a new network (genesis),
+/// with --replicas and --faucet as its settings; with --bootstrap it joins an existing network and
+/// adopts its settings. A node restarted on a root that holds a membership rejoins through the
+/// members it knew.
+///
+/// When the node is ready (a member of its network) it prints one line of JSON to stdout:
 /// {"event":"listening","id":"<64 hex>","addr":"<ip:port>","public_key":"<64 hex>"}
-/// and writes the same to <ROOT>/node.json. It stops cleanly on SIGTERM or SIGINT.
+/// and writes the same to <ROOT>/node.json. It keeps <ROOT>/status.json current and stops
+/// cleanly on SIGTERM or SIGINT.
 #[derive(Debug, Parser)]
 #[command(name = "safe-node", version)]
 struct Args {
@@ -30,10 +38,50 @@ struct Args {
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     listen: SocketAddr,
 
-    /// How many nodes hold each item, as announced in the network map.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_REPLICATION_FACTOR,
-          value_parser = clap::value_parser!(u8).range(1..))]
-    replicas: u8,
+    /// How many nodes hold each item (genesis node only; a joining node adopts the network's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..))]
+    replicas: Option<u8>,
+
+    /// Let clients mint test coins (genesis node only; a joining node adopts the network's).
+    #[arg(long)]
+    faucet: bool,
+
+    /// A node of the network to join: IP:PORT, or <64 hex node id>@IP:PORT. May be repeated.
+    #[arg(long, value_name = "CONTACT")]
+    bootstrap: Vec<Contact>,
+
+    /// Milliseconds between two gossip rounds.
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    gossip_interval_ms: u64,
+
+    /// Milliseconds without news from a peer after which it is marked as gone.
+    #[arg(long, value_name = "MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    failure_timeout_ms: u64,
+
+    /// Misbehave on purpose, to test clients against a faulty node. May be repeated.
+    #[arg(long, value_name = "FAULT", value_enum)]
+    fault: Vec<Fault>,
+}
+
+impl Args {
+    fn config(self) -> NodeConfig {
+        if !self.bootstrap.is_empty() && (self.replicas.is_some() || self.faucet) {
+            tracing::warn!(
+                "--replicas and --faucet are ignored when joining: the network's settings apply"
+            );
+        }
+        NodeConfig {
+            replication_factor: self.replicas.unwrap_or(DEFAULT_REPLICATION_FACTOR),
+            faucet: self.faucet,
+            bootstrap: self.bootstrap,
+            gossip_interval: Duration::from_millis(self.gossip_interval_ms),
+            failure_timeout: Duration::from_millis(self.failure_timeout_ms),
+            faults: self.fault,
+            ..NodeConfig::new(self.root, self.listen)
+        }
+    }
 }
 
 #[tokio::main]
@@ -49,10 +97,15 @@ async fn main() -> anyhow::Result<()> {
 
     // Installed before the ready line is printed, so a launcher may signal as soon as it reads it.
     let stop = stop_signal().context("cannot install signal handlers")?;
+    let mut stop = std::pin::pin!(stop);
 
-    let config =
-        NodeConfig { root: args.root, listen: args.listen, replication_factor: args.replicas };
-    let node = Node::start(config).await.context("cannot start node")?;
+    let node = tokio::select! {
+        node = Node::start(args.config()) => node.context("cannot start node")?,
+        signal = &mut stop => {
+            tracing::info!(signal, "stopped before the node was ready");
+            return Ok(());
+        }
+    };
 
     let announced = {
         let mut stdout = io::stdout().lock();

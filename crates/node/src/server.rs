@@ -1,18 +1,27 @@
 //! The node's QUIC server: accepts connections, reads one framed request per bidirectional
-//! stream, has the [`Service`] answer it and writes one framed response back.
+//! stream, has the service answer it (with the node id the connection proved, if any) and writes
+//! one framed response back. It also sets the transport limits of the node's outbound
+//! connections.
 //!
 //! Who owns what: the accept loop owns a handle to the endpoint and spawns one task per
 //! connection; each connection task spawns one task per bidirectional stream. All of them share
-//! the [`Service`] through an `Arc` and nothing else, so a slow or stalled stream only ever holds up
-//! its own task. A stream task ends after its response is written, when its stream or connection
-//! fails, or at the latest after [`READ_TIMEOUT`] plus [`WRITE_TIMEOUT`]. Closing the endpoint ends
-//! the accept loop and, through the connections closing, every other task.
+//! the [`NodeContext`] through an `Arc` and nothing else, so a slow or stalled stream only ever
+//! holds up its own task. A stream task ends after its response is written, when its stream or
+//! connection fails, or at the latest after [`READ_TIMEOUT`] + [`HANDLE_TIMEOUT`] +
+//! [`WRITE_TIMEOUT`]. Closing the endpoint ends the accept loop and, through the connections
+//! closing, every other task.
 //!
-//! What a peer can make the node hold is bounded: at most [`MAX_CONNECTIONS`] connections, at most
-//! [`MAX_STREAMS_PER_CONNECTION`] open streams each, and a request body is buffered only as its
-//! bytes arrive, up to a length that was checked against [`wire::MAX_FRAME_BODY`] first.
+//! What peers can make the node hold is bounded before anything is allocated: at most
+//! [`MAX_CONNECTIONS`] connections, [`MAX_CONNECTIONS_PER_ADDRESS`] from one address, at most
+//! [`MAX_STREAMS_PER_CONNECTION`] open streams each, at most [`MAX_REQUESTS_IN_FLIGHT`] requests
+//! handled at once (further streams wait, unread, which stalls their senders through QUIC flow
+//! control), and request bodies are buffered only as their bytes arrive, up to a length checked
+//! against [`wire::MAX_FRAME_BODY`] and reserved from a node-wide budget of
+//! [`REQUEST_BYTES_BUDGET`] bytes.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use quinn::crypto::rustls::QuicServerConfig;
@@ -21,26 +30,36 @@ use quinn::{
     SendStream, ServerConfig, TransportConfig, VarInt,
 };
 use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response, WireError};
+use safe_types::XorName;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
-use crate::service::Service;
+use crate::context::NodeContext;
+use crate::service;
 
 /// Connections served at once; further ones are refused until one closes.
 pub(crate) const MAX_CONNECTIONS: usize = 1024;
+/// Connections served at once from one address (one peer's socket).
+pub(crate) const MAX_CONNECTIONS_PER_ADDRESS: usize = 16;
 /// Requests in flight on one connection (each is a bidirectional stream).
 pub(crate) const MAX_STREAMS_PER_CONNECTION: u32 = 128;
-/// A connection with no traffic for this long is closed; an idle client reconnects when needed.
+/// Requests handled at once by the whole node.
+pub(crate) const MAX_REQUESTS_IN_FLIGHT: usize = 512;
+/// Request bytes buffered at once by the whole node.
+pub(crate) const REQUEST_BYTES_BUDGET: usize = 256 * 1024 * 1024;
+/// A connection with no traffic for this long is closed; an idle peer reconnects when needed.
 const IDLE_TIMEOUT_MS: u32 = 30_000;
-/// Per-stream receive window: a whole maximal request frame fits, so a client can send a full
-/// chunk without waiting for the node to read.
-const STREAM_RECEIVE_WINDOW: u32 = 2 * 1024 * 1024;
+/// Per-stream receive window: a whole maximal request frame fits, so a peer can send a full
+/// frame without waiting for the node to read.
+const STREAM_RECEIVE_WINDOW: u32 = 2 * 1024 * 1024 + 1024;
 /// Per-connection receive window: bounds the unread data a connection can park in the node.
 const CONNECTION_RECEIVE_WINDOW: u32 = 8 * 1024 * 1024;
-/// Per-connection send window: room for a few full chunk responses in flight.
+/// Per-connection send window: room for a few full responses in flight.
 const SEND_WINDOW: u64 = 8 * 1024 * 1024;
 /// How long a peer has to deliver a whole request once it opened the stream.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the node may take to work out an answer (transfers involve other nodes).
+pub(crate) const HANDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a peer has to take a whole response.
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Capacity reserved up front for a request body; larger bodies grow as their bytes arrive.
@@ -50,32 +69,106 @@ const STREAM_TIMED_OUT: VarInt = VarInt::from_u32(1);
 
 /// The QUIC server configuration: `crypto` plus the transport limits above.
 pub(crate) fn server_config(crypto: QuicServerConfig) -> ServerConfig {
-    let mut transport = TransportConfig::default();
-    transport
-        .max_concurrent_bidi_streams(VarInt::from_u32(MAX_STREAMS_PER_CONNECTION))
-        .max_concurrent_uni_streams(VarInt::from_u32(0))
-        .max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(IDLE_TIMEOUT_MS))))
-        .stream_receive_window(VarInt::from_u32(STREAM_RECEIVE_WINDOW))
-        .receive_window(VarInt::from_u32(CONNECTION_RECEIVE_WINDOW))
-        .send_window(SEND_WINDOW);
+    let mut transport = base_transport();
+    transport.max_concurrent_bidi_streams(VarInt::from_u32(MAX_STREAMS_PER_CONNECTION));
     let mut config = ServerConfig::with_crypto(Arc::new(crypto));
     config.transport_config(Arc::new(transport));
     config
 }
 
-/// Serves connections arriving at `endpoint` until it is closed.
-pub(crate) async fn accept_loop(endpoint: Endpoint, service: Arc<Service>) {
-    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    while let Some(incoming) = endpoint.accept().await {
-        match Arc::clone(&connections).try_acquire_owned() {
-            Ok(permit) => {
-                let span = tracing::debug_span!("connection", remote = %incoming.remote_address());
-                tokio::spawn(
-                    serve_connection(incoming, Arc::clone(&service), permit).instrument(span),
-                );
+/// The transport limits of the node's connections to other nodes: the same windows, and no
+/// stream may be opened toward the node on them (it only asks, there).
+pub(crate) fn outbound_transport() -> TransportConfig {
+    let mut transport = base_transport();
+    transport.max_concurrent_bidi_streams(VarInt::from_u32(0));
+    transport
+}
+
+fn base_transport() -> TransportConfig {
+    let mut transport = TransportConfig::default();
+    transport
+        .max_concurrent_uni_streams(VarInt::from_u32(0))
+        .max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(IDLE_TIMEOUT_MS))))
+        .stream_receive_window(VarInt::from_u32(STREAM_RECEIVE_WINDOW))
+        .receive_window(VarInt::from_u32(CONNECTION_RECEIVE_WINDOW))
+        .send_window(SEND_WINDOW);
+    transport
+}
+
+/// The node-wide limits every connection draws on.
+struct Limits {
+    connections: Arc<Semaphore>,
+    per_address: Arc<Mutex<HashMap<SocketAddr, usize>>>,
+    requests: Arc<Semaphore>,
+    request_bytes: Arc<Semaphore>,
+}
+
+/// A connection's place in the limits, given back when dropped.
+struct ConnectionSlot {
+    _permit: OwnedSemaphorePermit,
+    address: SocketAddr,
+    per_address: Arc<Mutex<HashMap<SocketAddr, usize>>>,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut counts = lock_counts(&self.per_address);
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
             }
-            Err(_) => {
-                tracing::warn!(remote = %incoming.remote_address(), "connection limit reached, refusing");
+        }
+    }
+}
+
+fn lock_counts(
+    counts: &Mutex<HashMap<SocketAddr, usize>>,
+) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, usize>> {
+    // Counts are changed one at a time: a panic cannot leave one half-updated.
+    counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Limits {
+    fn new() -> Self {
+        Self {
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            per_address: Arc::default(),
+            requests: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
+            request_bytes: Arc::new(Semaphore::new(REQUEST_BYTES_BUDGET)),
+        }
+    }
+
+    /// A place for a connection from `address`, if the limits allow one.
+    fn admit(&self, address: SocketAddr) -> Option<ConnectionSlot> {
+        let permit = Arc::clone(&self.connections).try_acquire_owned().ok()?;
+        let mut counts = lock_counts(&self.per_address);
+        let count = counts.entry(address).or_insert(0);
+        if *count >= MAX_CONNECTIONS_PER_ADDRESS {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionSlot {
+            _permit: permit,
+            address,
+            per_address: Arc::clone(&self.per_address),
+        })
+    }
+}
+
+/// Serves connections arriving at `endpoint` until it is closed.
+pub(crate) async fn accept_loop(endpoint: Endpoint, ctx: Arc<NodeContext>) {
+    let limits = Arc::new(Limits::new());
+    while let Some(incoming) = endpoint.accept().await {
+        let remote = incoming.remote_address();
+        match limits.admit(remote) {
+            Some(slot) => {
+                let span = tracing::debug_span!("connection", %remote);
+                let (ctx, limits) = (Arc::clone(&ctx), Arc::clone(&limits));
+                tokio::spawn(serve_connection(incoming, ctx, limits, slot).instrument(span));
+            }
+            None => {
+                tracing::warn!(%remote, "connection limit reached, refusing");
                 incoming.refuse();
             }
         }
@@ -83,12 +176,13 @@ pub(crate) async fn accept_loop(endpoint: Endpoint, service: Arc<Service>) {
     tracing::debug!("endpoint closed, no longer accepting connections");
 }
 
-/// Serves the streams of one connection until it closes. `_permit` is its place in the
-/// connection limit, given back when this returns.
+/// Serves the streams of one connection until it closes. `_slot` is its place in the
+/// connection limits, given back when this returns.
 async fn serve_connection(
     incoming: Incoming,
-    service: Arc<Service>,
-    _permit: OwnedSemaphorePermit,
+    ctx: Arc<NodeContext>,
+    limits: Arc<Limits>,
+    _slot: ConnectionSlot,
 ) {
     let connection = match incoming.await {
         Ok(connection) => connection,
@@ -97,12 +191,26 @@ async fn serve_connection(
             return;
         }
     };
-    tracing::debug!("connection established");
+    // Proved by the TLS handshake: the peer holds the key of this node id.
+    let peer = safe_tls::peer_node_id(connection.peer_identity());
+    tracing::debug!(peer = ?peer.map(|id| hex::encode(id.0)), "connection established");
     loop {
+        // Wait for room before taking the next stream, so an overloaded node stalls its peers
+        // instead of buffering their requests.
+        let permit = tokio::select! {
+            permit = Arc::clone(&limits.requests).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            _ = connection.closed() => return,
+        };
         match connection.accept_bi().await {
             Ok((send, recv)) => {
                 let span = tracing::debug_span!("stream", id = %send.id());
-                tokio::spawn(serve_stream(send, recv, Arc::clone(&service)).instrument(span));
+                let origin = Origin { id: peer, addr: connection.remote_address() };
+                let stream =
+                    serve_stream(send, recv, Arc::clone(&ctx), origin, Arc::clone(&limits), permit);
+                tokio::spawn(stream.instrument(span));
             }
             Err(
                 ConnectionError::ApplicationClosed(_)
@@ -121,24 +229,57 @@ async fn serve_connection(
     }
 }
 
-/// Answers the one request of a stream.
-async fn serve_stream(mut send: SendStream, mut recv: RecvStream, service: Arc<Service>) {
-    let response = match tokio::time::timeout(READ_TIMEOUT, read_request(&mut recv)).await {
-        Ok(Ok(request)) => service.handle(request).await,
+/// Who sent a request.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    /// The node id the connection proved, if the peer presented a node certificate.
+    id: Option<XorName>,
+    /// The peer's address when the stream was opened.
+    addr: SocketAddr,
+}
+
+/// Answers the one request of a stream. `_permit` is its place among the requests in flight.
+async fn serve_stream(
+    mut send: SendStream,
+    mut recv: RecvStream,
+    ctx: Arc<NodeContext>,
+    origin: Origin,
+    limits: Arc<Limits>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let read = read_request(&mut recv, &limits.request_bytes);
+    // The budget reserved for the request body is kept until the answer is sent.
+    let (response, _budget) = match tokio::time::timeout(READ_TIMEOUT, read).await {
+        Ok(Ok((request, budget))) => {
+            match tokio::time::timeout(
+                HANDLE_TIMEOUT,
+                service::handle(&ctx, origin.id, origin.addr, request),
+            )
+            .await
+            {
+                Ok(response) => (response, Some(budget)),
+                Err(_) => {
+                    tracing::warn!("request not handled in time");
+                    let message = format!("no answer within {} s", HANDLE_TIMEOUT.as_secs());
+                    (
+                        Response::Error(ErrorResponse::new(ErrorKind::Unavailable, message)),
+                        Some(budget),
+                    )
+                }
+            }
+        }
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "bad request");
             match e.response() {
-                Some(response) => Response::Error(response),
+                Some(response) => (Response::Error(response), None),
                 // The stream is gone: nobody to answer.
                 None => return,
             }
         }
         Err(_) => {
             tracing::debug!("request not received in time");
-            Response::Error(ErrorResponse::new(
-                ErrorKind::InvalidRequest,
-                format!("request not received within {} s", READ_TIMEOUT.as_secs()),
-            ))
+            let message = format!("request not received within {} s", READ_TIMEOUT.as_secs());
+            (Response::Error(ErrorResponse::new(ErrorKind::InvalidRequest, message)), None)
         }
     };
     // Anything the peer still sends is unwanted; dropping the receive half tells it to stop.
@@ -150,6 +291,7 @@ async fn serve_stream(mut send: SendStream, mut recv: RecvStream, service: Arc<S
             return;
         }
     };
+    drop(response);
     match tokio::time::timeout(WRITE_TIMEOUT, send.write_all(&frame)).await {
         Ok(Ok(())) => {
             // Only fails if the stream is already closed, in which case there is nothing to do.
@@ -198,13 +340,16 @@ enum RequestError {
     /// The stream or connection failed (reset by the peer, connection lost).
     #[error("cannot read request: {0}")]
     Read(#[from] ReadError),
+    /// The node is shutting down.
+    #[error("the node is shutting down")]
+    ShuttingDown,
 }
 
 impl RequestError {
     /// What to tell the peer, if its stream can still carry an answer.
     fn response(&self) -> Option<ErrorResponse> {
         let kind = match self {
-            Self::Read(_) => return None,
+            Self::Read(_) | Self::ShuttingDown => return None,
             Self::Frame(WireError::UnsupportedVersion(_)) => ErrorKind::UnsupportedVersion,
             Self::Empty | Self::Truncated { .. } | Self::Frame(_) => ErrorKind::InvalidRequest,
         };
@@ -212,8 +357,12 @@ impl RequestError {
     }
 }
 
-/// Reads and decodes one request frame from `recv`.
-async fn read_request(recv: &mut RecvStream) -> Result<Request, RequestError> {
+/// Reads and decodes one request frame from `recv`, reserving its length from `budget` before
+/// buffering the body.
+async fn read_request(
+    recv: &mut RecvStream,
+    budget: &Arc<Semaphore>,
+) -> Result<(Request, OwnedSemaphorePermit), RequestError> {
     let mut prefix = [0u8; wire::LENGTH_PREFIX];
     match recv.read_exact(&mut prefix).await {
         Ok(()) => {}
@@ -225,6 +374,12 @@ async fn read_request(recv: &mut RecvStream) -> Result<Request, RequestError> {
     }
     // Checked before anything is reserved for the body.
     let expected = wire::LENGTH_PREFIX + wire::body_len(prefix)?;
+    let reserved = u32::try_from(expected)
+        .map_err(|_| WireError::TooLong { len: expected, max: wire::MAX_FRAME_BODY })?;
+    let permit = Arc::clone(budget)
+        .acquire_many_owned(reserved)
+        .await
+        .map_err(|_| RequestError::ShuttingDown)?;
     let mut frame = Vec::with_capacity(expected.min(wire::LENGTH_PREFIX + INITIAL_BODY_CAPACITY));
     frame.extend_from_slice(&prefix);
     while frame.len() < expected {
@@ -233,5 +388,5 @@ async fn read_request(recv: &mut RecvStream) -> Result<Request, RequestError> {
             None => return Err(RequestError::Truncated { expected, received: frame.len() }),
         }
     }
-    Ok(wire::decode(&frame)?)
+    Ok((wire::decode(&frame)?, permit))
 }

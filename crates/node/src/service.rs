@@ -1,77 +1,133 @@
-//! What the node does for each request, apart from how requests travel: one decoded
-//! [`Request`] in, one [`Response`] out. The server module owns the streams and framing; new kinds
-//! of request (registers, accounts, membership) are added here.
+//! What the node does for each request, apart from how requests travel: one decoded [`Request`]
+//! (and the node id the connection proved, if any) in, one [`Response`] out. The server module
+//! owns streams and framing; this module decides who may ask what, answers the simple requests
+//! (network map, chunks, status) and hands the rest to the module that owns it (registers,
+//! accounts, gossip, replication).
+//!
+//! Who may ask what: requests from `Join` on are between nodes. They are answered only on a
+//! connection whose peer presented a node certificate, and (but for `Join`) only if that node is
+//! a joined member in this node's view; otherwise the answer is `Forbidden`. Client requests are
+//! open to anyone.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use safe_types::wire::{ErrorKind, ErrorResponse, Request, Response};
-use safe_types::{Chunk, NetworkMap, NodeInfo, XorName};
+use safe_types::{Chunk, XorName};
 
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::config::Fault;
 
-/// The membership epoch of a single-node network; membership changes will bump it.
-const EPOCH: u64 = 1;
+use crate::accounts;
+use crate::context::NodeContext;
+use crate::gossip;
+use crate::registers;
+use crate::replication;
+use crate::status;
+use crate::store::{PutOutcome, StoreError};
 
-/// Answers requests from the node's store and its view of the network.
-#[derive(Debug)]
-pub(crate) struct Service {
-    store: Arc<Store>,
-    info: NodeInfo,
-    replication_factor: u8,
+/// The answer to `request`, received from `remote` on a connection whose peer proved node id
+/// `peer` (`None` for a client without a node certificate). Nothing here panics on input.
+pub(crate) async fn handle(
+    ctx: &Arc<NodeContext>,
+    peer: Option<XorName>,
+    remote: SocketAddr,
+    request: Request,
+) -> Response {
+    if !ctx.serving() {
+        return error(ErrorKind::Unavailable, "the node is still joining the network");
+    }
+    let member = peer.filter(|id| ctx.membership.is_joined(id));
+    if let Some(id) = &member {
+        ctx.membership.heard_from(id);
+    }
+    if is_node_only(&request) {
+        let allowed = match request {
+            Request::Join { .. } => peer.is_some(),
+            _ => member.is_some(),
+        };
+        if !allowed {
+            return error(
+                ErrorKind::Forbidden,
+                if peer.is_none() {
+                    "this request is only answered to nodes (no node certificate was presented)"
+                } else {
+                    "this request is only answered to members of the network"
+                },
+            );
+        }
+    }
+    match request {
+        Request::NetworkMap => Response::NetworkMap(ctx.membership.map()),
+        Request::GetChunk { address } => get_chunk(ctx, address).await,
+        Request::PutChunk { content } => match Chunk::new(content) {
+            Ok(chunk) => put_chunk(ctx, chunk).await,
+            Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
+        },
+        Request::CreateRegister(create) => registers::create(ctx, create).await,
+        Request::WriteRegister { address, entry } => registers::write(ctx, address, entry).await,
+        Request::GetRegister { address } => registers::get(ctx, &address),
+        Request::PutRegister(register) => registers::put(ctx, peer, register).await,
+        Request::GetAccount { owner } => accounts::get(ctx, &owner),
+        Request::Transfer(transfer) => accounts::transfer(ctx, member, transfer).await,
+        Request::Faucet { to, amount, id } => accounts::faucet(ctx, to, amount, id).await,
+        Request::Debit(transfer) => accounts::debit(ctx, peer, transfer).await,
+        Request::Credit(credit) => accounts::credit(ctx, peer, credit).await,
+        Request::PutAccount(account) => accounts::put(ctx, peer, account).await,
+        Request::Status => Response::Status(status::node_status(ctx)),
+        Request::Join { info } => gossip::handle_join(ctx, peer, remote, info),
+        Request::Gossip(view) => gossip::handle_gossip(ctx, &view),
+        Request::Offer { items } => replication::handle_offer(ctx, items).await,
+    }
 }
 
-impl Service {
-    /// A service for the node described by `info`, serving from `store`.
-    pub(crate) fn new(store: Arc<Store>, info: NodeInfo, replication_factor: u8) -> Self {
-        Self { store, info, replication_factor }
-    }
+/// Whether only nodes may make `request`.
+fn is_node_only(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::Join { .. }
+            | Request::Gossip(_)
+            | Request::Offer { .. }
+            | Request::PutRegister(_)
+            | Request::PutAccount(_)
+            | Request::Debit(_)
+            | Request::Credit(_)
+    )
+}
 
-    /// The answer to `request`. Failures become [`Response::Error`]; nothing here panics on input.
-    pub(crate) async fn handle(&self, request: Request) -> Response {
-        match request {
-            Request::NetworkMap => Response::NetworkMap(NetworkMap {
-                epoch: EPOCH,
-                replication_factor: self.replication_factor,
-                nodes: vec![self.info.clone()],
-            }),
-            Request::GetChunk { address } => self.get_chunk(address).await,
-            Request::PutChunk { content } => match Chunk::new(content) {
-                Ok(chunk) => self.put_chunk(chunk).await,
-                Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
-            },
-            // Registers, accounts and node-to-node requests come with the multi-node network.
-            _ => error(ErrorKind::InvalidRequest, "this node does not serve that request yet"),
-        }
-    }
-
-    async fn get_chunk(&self, address: XorName) -> Response {
-        let store = Arc::clone(&self.store);
-        match blocking(move || store.get_chunk(&address)).await {
-            Ok(Some(chunk)) => Response::Chunk { content: chunk.into_content() },
-            Ok(None) => {
-                error(ErrorKind::NotFound, format!("no chunk at {}", hex::encode(address.0)))
+async fn get_chunk(ctx: &NodeContext, address: XorName) -> Response {
+    let store = Arc::clone(&ctx.store);
+    match blocking(move || store.get_chunk(&address)).await {
+        Ok(Some(chunk)) if ctx.config.faults.contains(&Fault::AlteredChunks) => {
+            let mut content = chunk.into_content().to_vec();
+            match content.first_mut() {
+                Some(b) => *b ^= 0xff,
+                None => content.push(0),
             }
-            Err(e) => storage_error(e),
+            Response::Chunk { content: content.into() }
         }
+        Ok(Some(chunk)) => Response::Chunk { content: chunk.into_content() },
+        Ok(None) => error(ErrorKind::NotFound, format!("no chunk at {}", hex::encode(address.0))),
+        Err(e) => storage_error(e),
     }
+}
 
-    async fn put_chunk(&self, chunk: Chunk) -> Response {
-        let address = chunk.address();
-        let store = Arc::clone(&self.store);
-        match blocking(move || store.put_chunk(&chunk)).await {
-            Ok(outcome) => {
-                if outcome == PutOutcome::Stored {
-                    tracing::debug!(address = %hex::encode(address.0), "stored chunk");
-                }
-                Response::Stored { address }
+async fn put_chunk(ctx: &NodeContext, chunk: Chunk) -> Response {
+    let address = chunk.address();
+    let store = Arc::clone(&ctx.store);
+    match blocking(move || store.put_chunk(&chunk)).await {
+        Ok(outcome) => {
+            if outcome == PutOutcome::Stored {
+                tracing::debug!(address = %hex::encode(address.0), "stored chunk");
+                ctx.item_changed();
             }
-            Err(e) => storage_error(e),
+            Response::Stored { address }
         }
+        Err(e) => storage_error(e),
     }
 }
 
 /// Runs store work off the async threads, since it does blocking file I/O.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, String> {
     match tokio::task::spawn_blocking(work).await {
@@ -80,12 +136,14 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-fn storage_error(reason: String) -> Response {
+/// The answer to a request the node could not serve from its storage.
+pub(crate) fn storage_error(reason: impl std::fmt::Display) -> Response {
     tracing::error!(%reason, "storage failure");
     // The details (paths, OS errors) are for the node's operator, not for peers.
     error(ErrorKind::Storage, "the node could not access its storage")
 }
 
-fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
+/// An error answer.
+pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
     Response::Error(ErrorResponse::new(kind, message))
 }

@@ -1,6 +1,4 @@
-//! What a node keeps on disk, under its root directory.
-//!
-//! Today that is chunks only:
+//! Chunks on disk, under the node's root directory.
 //!
 //! ```text
 //! <root>/chunks/<first two hex digits of the address>/<64 hex digits of the address>
@@ -10,9 +8,8 @@
 //! before it is stored and again whenever it is read, so a file damaged on disk is noticed, removed
 //! and reported as missing (replication can then restore it) instead of being served.
 //!
-//! Other kinds of data (registers, accounts) will get their own directory beside `chunks/` and their
-//! own methods here, written with the same crash-safe [`files::write_atomic`]; callers only see
-//! per-kind methods, never paths.
+//! Registers and accounts live beside `chunks/` (see the `records` module), written with the same
+//! crash-safe [`files::write_atomic`]; callers only see per-kind methods, never paths.
 //!
 //! The store is synchronous and safe to share between threads: the server calls it from blocking
 //! tasks. Writers and removers of files in the same shard directory take that shard's lock, so that
@@ -23,6 +20,7 @@ use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -64,6 +62,8 @@ pub struct Store {
     chunks: PathBuf,
     /// Indexed by the first byte of an address, like the shard directories.
     shard_locks: Vec<Mutex<()>>,
+    /// Chunk files, counted once at open and kept up to date by puts and removals.
+    count: AtomicU64,
 }
 
 impl Store {
@@ -72,8 +72,14 @@ impl Store {
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let chunks = root.join(CHUNKS_DIR);
         fs::create_dir_all(&chunks).map_err(|source| io_error(&chunks, source))?;
-        let store = Self { chunks, shard_locks: (0..SHARDS).map(|_| Mutex::new(())).collect() };
+        let store = Self {
+            chunks,
+            shard_locks: (0..SHARDS).map(|_| Mutex::new(())).collect(),
+            count: AtomicU64::new(0),
+        };
         store.remove_temporaries()?;
+        let count = store.count_files()?;
+        store.count.store(count, Ordering::Relaxed);
         Ok(store)
     }
 
@@ -83,16 +89,25 @@ impl Store {
         let address = chunk.address();
         let path = self.chunk_path(&address);
         let _shard = self.lock_shard(&address);
-        match read_limited(&path) {
+        let new = match read_limited(&path) {
             Ok(Some(existing)) if existing == chunk.content().as_ref() => {
                 return Ok(PutOutcome::AlreadyStored)
             }
-            Ok(_) => tracing::warn!(path = %path.display(), "replacing damaged chunk file"),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => self.create_shard(&path)?,
+            Ok(_) => {
+                tracing::warn!(path = %path.display(), "replacing damaged chunk file");
+                false
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.create_shard(&path)?;
+                true
+            }
             Err(source) => return Err(io_error(&path, source)),
-        }
+        };
         files::write_atomic(&path, chunk.content(), FILE_MODE)
             .map_err(|source| io_error(&path, source))?;
+        if new {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(PutOutcome::Stored)
     }
 
@@ -115,6 +130,7 @@ impl Store {
         }
         match fs::remove_file(&path) {
             Ok(()) => {
+                self.count.fetch_sub(1, Ordering::Relaxed);
                 tracing::warn!(path = %path.display(), "removed damaged chunk file");
                 let shard = path.parent().unwrap_or(&self.chunks);
                 files::sync_dir(shard).map_err(|source| io_error(shard, source))?;
@@ -125,18 +141,31 @@ impl Store {
         Ok(None)
     }
 
-    /// How many chunks are stored (files are counted, not read).
-    pub fn chunk_count(&self) -> Result<u64, StoreError> {
-        let mut count = 0;
+    /// How many chunks are stored (kept in memory: files were counted, not read, at open).
+    pub fn chunk_count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether a file is stored for the chunk at `address` (it is not read or checked).
+    pub fn has_chunk(&self, address: &XorName) -> bool {
+        self.chunk_path(address).is_file()
+    }
+
+    /// The addresses of every stored chunk (from the file names; the files are not read).
+    pub fn chunk_addresses(&self) -> Result<Vec<XorName>, StoreError> {
+        let mut addresses = Vec::new();
         for shard in self.shard_dirs()? {
             for entry in list(&shard)? {
-                let name = entry.file_name();
-                if name.to_str().and_then(parse_address).is_some() {
-                    count += 1;
+                if let Some(address) = entry.file_name().to_str().and_then(parse_address) {
+                    addresses.push(address);
                 }
             }
         }
-        Ok(count)
+        Ok(addresses)
+    }
+
+    fn count_files(&self) -> Result<u64, StoreError> {
+        Ok(self.chunk_addresses()?.len() as u64)
     }
 
     /// Where the chunk at `address` lives.
@@ -289,7 +318,7 @@ mod tests {
         let c = chunk(b"twice");
         assert_eq!(store.put_chunk(&c).expect("first"), PutOutcome::Stored);
         assert_eq!(store.put_chunk(&c).expect("second"), PutOutcome::AlreadyStored);
-        assert_eq!(store.chunk_count().expect("count"), 1);
+        assert_eq!(store.chunk_count(), 1);
     }
 
     #[test]
@@ -309,7 +338,7 @@ mod tests {
         fs::write(&path, b"has rotted").expect("damage");
         assert_eq!(store.get_chunk(&c.address()).expect("get"), None);
         assert!(!path.exists());
-        assert_eq!(store.chunk_count().expect("count"), 0);
+        assert_eq!(store.chunk_count(), 0);
         // And the chunk can be stored again.
         assert_eq!(store.put_chunk(&c).expect("put again"), PutOutcome::Stored);
         assert_eq!(store.get_chunk(&c.address()).expect("get"), Some(c));
@@ -342,7 +371,7 @@ mod tests {
     fn count_ignores_foreign_and_temporary_files_and_survives_reopen() {
         let root = tempfile::tempdir().expect("temp dir");
         let store = Store::open(root.path()).expect("open");
-        assert_eq!(store.chunk_count().expect("empty"), 0);
+        assert_eq!(store.chunk_count(), 0);
         let chunks: Vec<Chunk> = (0..20u8).map(|i| chunk(&[i; 3])).collect();
         for c in &chunks {
             store.put_chunk(c).expect("put");
@@ -351,12 +380,12 @@ mod tests {
         let stray = shard.join(".leftover.0123456789abcdef.tmp");
         fs::write(&stray, b"unfinished").expect("stray");
         fs::write(shard.join("README"), b"not a chunk").expect("foreign");
-        assert_eq!(store.chunk_count().expect("count"), 20);
+        assert_eq!(store.chunk_count(), 20);
         drop(store);
 
         let store = Store::open(root.path()).expect("reopen");
         assert!(!stray.exists(), "unfinished writes are cleaned up on open");
-        assert_eq!(store.chunk_count().expect("count"), 20);
+        assert_eq!(store.chunk_count(), 20);
         for c in &chunks {
             assert_eq!(store.get_chunk(&c.address()).expect("get"), Some(c.clone()));
         }
@@ -372,7 +401,7 @@ mod tests {
                 s.spawn(|| store.put_chunk(&c).expect("put"));
             }
         });
-        assert_eq!(store.chunk_count().expect("count"), 1);
+        assert_eq!(store.chunk_count(), 1);
         assert_eq!(store.get_chunk(&c.address()).expect("get"), Some(c));
     }
 }

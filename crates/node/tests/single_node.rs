@@ -1,15 +1,22 @@
-//! A node in this process, driven over real QUIC on loopback by a client that pins its id:
-//! storing and fetching chunks, refusing bad input without harm, and keeping its data and identity
-//! across a restart.
+//! One node in this process (a network of one), driven over real QUIC on loopback by a client
+//! that pins its id: storing and fetching chunks, refusing bad, oversized and unauthorised input
+//! without harm, and keeping its data and identity across a restart.
 
 mod common;
 
 use bytes::Bytes;
-use common::{client_endpoint, connect, connect_to, exchange, request, start_node, within};
+use common::{
+    client_endpoint, connect, connect_as, connect_to, exchange, request, start_node, test_config,
+    within, CALM,
+};
 use futures::future::join_all;
-use safe_node::{Node, NodeConfig};
-use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response};
-use safe_types::{Chunk, NetworkMap, XorName, MAX_CHUNK_SIZE};
+use safe_node::{Node, NodeConfig, NodeIdentity};
+use safe_types::account::{Account, Amount, Credit, SignedTransfer, Transfer, TransferId};
+use safe_types::keys::Keypair;
+use safe_types::membership::Membership;
+use safe_types::register::{Entry, Register, RegisterAddress, RegisterCreate, SignedEntry};
+use safe_types::wire::{self, ErrorKind, ErrorResponse, ItemId, Request, Response};
+use safe_types::{Chunk, NetworkMap, NodeInfo, XorName, MAX_CHUNK_SIZE};
 
 /// The error of `response`, failing the test if it is not an error.
 fn error_of(response: &[u8]) -> ErrorResponse {
@@ -44,7 +51,7 @@ async fn get(connection: &quinn::Connection, address: XorName) -> Response {
     request(connection, &Request::GetChunk { address }).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stores_and_serves_chunks_of_1_byte_1_kib_and_1_mib() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -55,13 +62,13 @@ async fn stores_and_serves_chunks_of_1_byte_1_kib_and_1_mib() {
             let address = put(&connection, content.clone()).await;
             assert_eq!(get(&connection, address).await, Response::Chunk { content });
         }
-        assert_eq!(node.store().chunk_count().expect("count"), 3);
+        assert_eq!(node.store().chunk_count(), 3);
         node.shutdown().await;
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storing_the_same_chunk_twice_succeeds() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -70,13 +77,13 @@ async fn storing_the_same_chunk_twice_succeeds() {
         let first = put(&connection, content(100, 9)).await;
         let second = put(&connection, content(100, 9)).await;
         assert_eq!(first, second);
-        assert_eq!(node.store().chunk_count().expect("count"), 1);
+        assert_eq!(node.store().chunk_count(), 1);
         node.shutdown().await;
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_requests_run_at_once_on_one_connection() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -94,7 +101,7 @@ async fn many_requests_run_at_once_on_one_connection() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_address_is_not_found() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -109,7 +116,7 @@ async fn unknown_address_is_not_found() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunk_over_the_size_limit_is_refused_and_not_stored() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -118,18 +125,17 @@ async fn chunk_over_the_size_limit_is_refused_and_not_stored() {
         let too_big = Request::PutChunk { content: content(MAX_CHUNK_SIZE + 1, 4) };
         let response = exchange(&connection, &wire::encode(&too_big).expect("encodes"), true).await;
         assert_eq!(error_kind(&response), ErrorKind::InvalidRequest);
-        assert_eq!(node.store().chunk_count().expect("count"), 0);
+        assert_eq!(node.store().chunk_count(), 0);
         node.shutdown().await;
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn network_map_lists_this_node_at_its_bound_address() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
-        let listen = "127.0.0.1:0".parse().expect("address");
-        let config = NodeConfig { replication_factor: 3, ..NodeConfig::new(root.path(), listen) };
+        let config = NodeConfig { replication_factor: 3, ..test_config(root.path(), CALM) };
         let node = Node::start(config).await.expect("node starts");
         let info = node.info();
         assert_ne!(info.addr.port(), 0);
@@ -145,7 +151,7 @@ async fn network_map_lists_this_node_at_its_bound_address() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zero_replication_factor_is_refused() {
     let root = tempfile::tempdir().expect("temp dir");
     let listen = "127.0.0.1:0".parse().expect("address");
@@ -153,7 +159,7 @@ async fn zero_replication_factor_is_refused() {
     assert!(matches!(Node::start(config).await, Err(safe_node::NodeError::InvalidConfig(_))));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_length_prefix_is_refused_before_the_body_arrives() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -175,7 +181,7 @@ async fn oversized_length_prefix_is_refused_before_the_body_arrives() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_frames_get_errors_while_the_node_keeps_serving() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -222,14 +228,14 @@ async fn bad_frames_get_errors_while_the_node_keeps_serving() {
         assert_eq!(get(&connection, stored).await, Response::Chunk { content: content(10, 5) });
         let (_endpoint2, second) = connect_to(&node).await;
         assert_eq!(get(&second, stored).await, Response::Chunk { content: content(10, 5) });
-        assert_eq!(node.store().chunk_count().expect("count"), 1);
+        assert_eq!(node.store().chunk_count(), 1);
         drop(stalled);
         node.shutdown().await;
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_expecting_another_node_id_fails_the_handshake() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -253,7 +259,7 @@ async fn client_expecting_another_node_id_fails_the_handshake() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunks_and_id_survive_a_restart() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -276,7 +282,7 @@ async fn chunks_and_id_survive_a_restart() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_closes_client_connections() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -293,6 +299,192 @@ async fn shutdown_closes_client_connections() {
             }
             other => panic!("expected an application close, got {other:?}"),
         }
+    })
+    .await;
+}
+
+/// One request of every kind, well formed, with what a plain client should get for it.
+fn every_request(node: &NodeInfo) -> Vec<(&'static str, Request)> {
+    let owner = Keypair::from_secret_bytes(&[21; 32]);
+    let other = Keypair::from_secret_bytes(&[22; 32]);
+    let address = RegisterAddress { name: XorName([23; 32]), tag: 1100 };
+    let create = RegisterCreate::new(address, &owner);
+    let entry = Entry { content: Bytes::from_static(b"hello"), parents: Default::default() };
+    let signed_entry = SignedEntry::new(address, entry, &owner);
+    let mut register = Register::new(create.clone()).expect("valid creation");
+    register.write(signed_entry.clone()).expect("entry");
+    let transfer = SignedTransfer::new(
+        Transfer {
+            from: owner.public_key(),
+            to: other.public_key(),
+            amount: Amount(5),
+            nonce: 1,
+            reference: [1; 16],
+        },
+        &owner,
+    );
+    let credit =
+        Credit::Faucet { to: owner.public_key(), amount: Amount(9), id: TransferId([24; 32]) };
+    let mut account = Account::new(owner.public_key());
+    account.apply_credit(&credit).expect("credit");
+    vec![
+        ("NetworkMap", Request::NetworkMap),
+        ("GetChunk", Request::GetChunk { address: XorName([25; 32]) }),
+        ("PutChunk", Request::PutChunk { content: Bytes::from_static(b"some chunk") }),
+        ("CreateRegister", Request::CreateRegister(create)),
+        ("WriteRegister", Request::WriteRegister { address, entry: signed_entry }),
+        ("GetRegister", Request::GetRegister { address }),
+        ("GetAccount", Request::GetAccount { owner: owner.public_key() }),
+        ("Transfer", Request::Transfer(transfer.clone())),
+        (
+            "Faucet",
+            Request::Faucet { to: owner.public_key(), amount: Amount(9), id: TransferId([26; 32]) },
+        ),
+        ("Status", Request::Status),
+        ("Join", Request::Join { info: node.clone() }),
+        ("Gossip", Request::Gossip(Membership::genesis(node.clone(), 4, false))),
+        ("Offer", Request::Offer { items: vec![ItemId::Chunk(XorName([27; 32]))] }),
+        ("PutRegister", Request::PutRegister(register)),
+        ("PutAccount", Request::PutAccount(account)),
+        ("Debit", Request::Debit(transfer.clone())),
+        ("Credit", Request::Credit(Credit::Transfer(transfer))),
+    ]
+}
+
+fn is_node_only(name: &str) -> bool {
+    matches!(name, "Join" | "Gossip" | "Offer" | "PutRegister" | "PutAccount" | "Debit" | "Credit")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_requests_are_forbidden_to_clients_and_to_non_members() {
+    within(async {
+        let root = tempfile::tempdir().expect("temp dir");
+        let node = start_node(root.path()).await;
+        let info = node.info();
+        let endpoint = client_endpoint();
+        let plain = connect(&endpoint, info.addr, info.id).await.expect("plain client");
+        let stranger = NodeIdentity::generate();
+        let certificate = stranger.certificate().expect("certificate");
+        let outsider =
+            connect_as(&endpoint, info.addr, info.id, Some(certificate)).await.expect("node cert");
+        for (name, req) in every_request(&info) {
+            if !is_node_only(name) {
+                continue;
+            }
+            let answer = request(&plain, &req).await;
+            assert_eq!(common::error_kind(&answer), ErrorKind::Forbidden, "{name} from a client");
+            // A node that is not a member may only join, and only as itself.
+            let answer = request(&outsider, &req).await;
+            assert_eq!(common::error_kind(&answer), ErrorKind::Forbidden, "{name} from a stranger");
+        }
+        // Nothing was taken in.
+        assert_eq!(node.network_map().nodes, vec![info.clone()]);
+        let status = node.status();
+        assert_eq!((status.registers, status.accounts, status.chunks), (0, 0, 0));
+        // Client requests stay open to both.
+        for connection in [&plain, &outsider] {
+            assert!(matches!(request(connection, &Request::Status).await, Response::Status(_)));
+        }
+        node.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_of_every_kind_get_errors_and_the_node_keeps_serving() {
+    within(async {
+        let root = tempfile::tempdir().expect("temp dir");
+        let node = start_node(root.path()).await;
+        let info = node.info();
+        let endpoint = client_endpoint();
+        // As a node presenting a certificate, so node-only requests get past authorisation too.
+        let certificate = NodeIdentity::generate().certificate().expect("certificate");
+        let connection =
+            connect_as(&endpoint, info.addr, info.id, Some(certificate)).await.expect("connect");
+        let stored = put(&connection, content(64, 8)).await;
+
+        for (name, req) in every_request(&info) {
+            let frame = wire::encode(&req).expect("encodes");
+            let body = wire::LENGTH_PREFIX + 1;
+
+            let mut wrong_version = frame.clone();
+            wrong_version[wire::LENGTH_PREFIX] = wire::WIRE_VERSION.wrapping_add(1);
+            let answer = error_of(&exchange(&connection, &wrong_version, true).await);
+            assert_eq!(answer.kind, ErrorKind::UnsupportedVersion, "{name}: wrong version");
+
+            let mut unknown_kind = frame.clone();
+            unknown_kind[body] = 0x7f;
+            let answer = error_of(&exchange(&connection, &unknown_kind, true).await);
+            assert_eq!(answer.kind, ErrorKind::InvalidRequest, "{name}: unknown kind");
+
+            // The prefix promises the whole frame; the stream ends one byte early.
+            let answer = error_of(&exchange(&connection, &frame[..frame.len() - 1], true).await);
+            assert_eq!(answer.kind, ErrorKind::InvalidRequest, "{name}: truncated frame");
+
+            // The prefix says one byte less: the body is cut short of its last field.
+            let mut short = frame[..frame.len() - 1].to_vec();
+            let len = u32::try_from(short.len() - wire::LENGTH_PREFIX).expect("small");
+            short[..wire::LENGTH_PREFIX].copy_from_slice(&len.to_be_bytes());
+            let answer = error_of(&exchange(&connection, &short, true).await);
+            assert_eq!(answer.kind, ErrorKind::InvalidRequest, "{name}: short body");
+
+            // An oversized prefix ahead of a real request.
+            let mut oversized = frame.clone();
+            let too_long = u32::try_from(wire::MAX_FRAME_BODY + 1).expect("fits");
+            oversized[..wire::LENGTH_PREFIX].copy_from_slice(&too_long.to_be_bytes());
+            let answer = error_of(&exchange(&connection, &oversized, true).await);
+            assert_eq!(answer.kind, ErrorKind::InvalidRequest, "{name}: oversized");
+
+            // Flipped bytes in the payload: whatever it decodes to (or not), a valid answer.
+            let mut flipped = frame.clone();
+            for i in (body + 1..flipped.len()).step_by(7) {
+                flipped[i] ^= 0x5a;
+            }
+            let answer = exchange(&connection, &flipped, true).await;
+            assert!(wire::decode::<Response>(&answer).is_ok(), "{name}: flipped bytes");
+        }
+
+        // Still serving, on this connection and on a new one.
+        assert_eq!(get(&connection, stored).await, Response::Chunk { content: content(64, 8) });
+        let (_endpoint2, second) = connect_to(&node).await;
+        assert!(matches!(request(&second, &Request::Status).await, Response::Status(_)));
+        node.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_from_one_address_are_bounded() {
+    within(async {
+        let root = tempfile::tempdir().expect("temp dir");
+        let node = start_node(root.path()).await;
+        let info = node.info();
+        let endpoint = client_endpoint();
+        let mut connections = Vec::new();
+        let refused = loop {
+            match connect(&endpoint, info.addr, info.id).await {
+                Ok(connection) => {
+                    // The node answers on every connection it accepted.
+                    let answer = request(&connection, &Request::Status).await;
+                    assert!(matches!(answer, Response::Status(_)));
+                    connections.push(connection);
+                    assert!(connections.len() <= 64, "no limit on connections from one address");
+                }
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(refused, quinn::ConnectionError::ConnectionClosed(_)), "{refused:?}");
+        assert_eq!(connections.len(), 16);
+        // Another address is not held up, and closing one makes room again.
+        let (_other, second) = connect_to(&node).await;
+        assert!(matches!(request(&second, &Request::Status).await, Response::Status(_)));
+        connections.pop().expect("a connection").close(0u32.into(), b"done");
+        let again = common::wait_for("room for a new connection", common::PATIENCE, || async {
+            connect(&endpoint, info.addr, info.id).await.ok()
+        })
+        .await;
+        assert!(matches!(request(&again, &Request::Status).await, Response::Status(_)));
+        node.shutdown().await;
     })
     .await;
 }

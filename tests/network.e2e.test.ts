@@ -1,0 +1,279 @@
+// The local test network end to end: many real nodes on loopback that replicate, a client
+// that keeps its map current, and nothing lost when nodes die or come and go. Copies are
+// counted by the files under each live node's root (see `holds`).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { Safe, SafeError } from '../dist/index.js';
+import { startTestnet, waitFor, type Testnet } from '../dist/testnet/launcher.js';
+import { closest, pattern, placement, pool, sha3, tempDir, xorUrlFields } from './support.js';
+
+// Short gossip and failure detection keep the tests quick; both are node flags.
+const FAST = ['--gossip-interval-ms', '200', '--failure-timeout-ms', '2000'];
+
+let testnet: Testnet | undefined;
+let dir: ReturnType<typeof tempDir> | undefined;
+const safes: Safe[] = [];
+
+async function network(nodes: number, replicas: number, nodeArgs: string[] = FAST): Promise<Testnet> {
+  dir = tempDir('safe-testnet-');
+  testnet = await startTestnet({ nodes, replicas, basePort: 0, dir: dir.path, contactsFile: null, nodeArgs });
+  return testnet;
+}
+
+async function client(timeoutSecs = 60): Promise<Safe> {
+  const safe = new Safe(null, timeoutSecs);
+  await safe.connect({ bootstrap: testnet!.contacts });
+  safes.push(safe);
+  return safe;
+}
+
+afterEach(async () => {
+  await Promise.all(safes.splice(0).map((s) => s.close()));
+  await testnet?.stop();
+  testnet = undefined;
+  dir?.remove();
+  dir = undefined;
+});
+
+/** What a test stored, and how to check it is still there. */
+type Item =
+  | { kind: 'chunk'; url: string; data: Uint8Array }
+  | { kind: 'register'; url: string; value: string }
+  | { kind: 'account'; url: string; secretKey: string; balance: string };
+
+/**
+ * Whether the node at `root` holds `item` on disk, by the node's layout:
+ * `chunks/<2 hex>/<address>`, `registers/<name>-<tag as 16 hex>`, `accounts/<owner key>`.
+ */
+function holds(root: string, item: Item): boolean {
+  const { xorname, tag } = xorUrlFields(item.url);
+  switch (item.kind) {
+    case 'chunk':
+      return existsSync(join(root, 'chunks', xorname.slice(0, 2), xorname));
+    case 'register':
+      return existsSync(join(root, 'registers', `${xorname}-${tag.toString(16).padStart(16, '0')}`));
+    case 'account':
+      return existsSync(join(root, 'accounts', xorname));
+  }
+}
+
+async function storeItems(safe: Safe, chunks: number, registers: number, accounts: number): Promise<Item[]> {
+  const tasks: Array<() => Promise<Item>> = [
+    ...Array.from({ length: chunks }, (_, i) => async (): Promise<Item> => {
+      const data = pattern(1000 + i, i + 1);
+      return { kind: 'chunk', url: await safe.storeBytes(data), data };
+    }),
+    ...Array.from({ length: registers }, (_, i) => async (): Promise<Item> => {
+      const url = await safe.registerCreate(null, 7000 + i);
+      await safe.registerWrite(url, new TextEncoder().encode(`first ${i}`));
+      const value = `second ${i}`;
+      await safe.registerWrite(url, new TextEncoder().encode(value));
+      return { kind: 'register', url, value };
+    }),
+    ...Array.from({ length: accounts }, (_, i) => async (): Promise<Item> => {
+      const balance = `${i + 1}.5`;
+      const [url, kp] = await safe.keysCreatePreloadTestCoins(balance);
+      return { kind: 'account', url, secretKey: kp.secretKey, balance };
+    }),
+  ];
+  return pool(tasks, 16);
+}
+
+async function check(safe: Safe, item: Item): Promise<void> {
+  switch (item.kind) {
+    case 'chunk': {
+      const back = await safe.filesGet(item.url);
+      expect(Buffer.from(back).equals(Buffer.from(item.data)), item.url).toBe(true);
+      return;
+    }
+    case 'register': {
+      const entries = await safe.registerRead(item.url);
+      expect(entries.map((e) => new TextDecoder().decode(e.entry)), item.url).toEqual([item.value]);
+      return;
+    }
+    case 'account':
+      expect(await safe.keysBalance(item.secretKey), item.url).toBe(item.balance);
+  }
+}
+
+/** Waits until every item is on each of the R live nodes closest to it. */
+async function waitForFullReplication(items: Item[], replicas: number, timeoutMs = 60_000): Promise<void> {
+  const live = testnet!.nodes.filter((n) => !n.exited);
+  const ids = live.map((n) => n.id);
+  const rootOf = new Map(live.map((n) => [n.id, n.root]));
+  const missing = () =>
+    items.filter((item) => closest(placement(item.url), ids, replicas).some((id) => !holds(rootOf.get(id)!, item)));
+  await waitFor(() => missing().length === 0, timeoutMs, () => `${missing().length} of ${items.length} items lack a copy on one of their ${replicas} closest live nodes`);
+}
+
+describe('a network of 8 nodes with R = 4', () => {
+  it('loses none of 200 items when 3 nodes holding them are killed, and a restarted node serves its items from disk', async () => {
+    await network(8, 4);
+    const safe = await client();
+    const items = await storeItems(safe, 120, 40, 40);
+    expect(items).toHaveLength(200);
+    await waitForFullReplication(items, 4);
+
+    // Kill the 3 nodes that hold the most items (never the whole set of any item's holders:
+    // R = 4 leaves at least one copy).
+    const load = testnet!.nodes.map((n, i) => ({ i, held: items.filter((it) => holds(n.root, it)).length }));
+    const victims = load.sort((a, b) => b.held - a.held).slice(0, 3).map((v) => v.i);
+    for (const v of victims) expect(load.find((l) => l.i === v)!.held).toBeGreaterThan(0);
+    await Promise.all(victims.map((v) => testnet!.nodes[v]!.kill()));
+
+    await pool(items.map((item) => () => check(safe, item)), 16);
+
+    // Once the survivors notice, every item is back on its 4 closest live nodes.
+    await waitForFullReplication(items, 4);
+    await pool(items.map((item) => () => check(safe, item)), 16);
+
+    // A killed node comes back on its own root: same id, its items still on its disk.
+    const back = victims[0]!;
+    const before = items.filter((it) => holds(testnet!.nodes[back]!.root, it));
+    const id = testnet!.nodes[back]!.id;
+    const node = await testnet!.restart(back);
+    expect(node.id).toBe(id);
+    await testnet!.waitUntilWhole();
+    // With every other node stopped, a fresh client reads those items from it alone.
+    const others = testnet!.nodes.filter((n) => n !== node);
+    await Promise.all(others.map((n) => n.stop()));
+    const alone = new Safe(null, 60);
+    safes.push(alone);
+    await alone.connect({ bootstrap: [node.contact] });
+    const sample = before.filter((it) => it.kind === 'chunk').slice(0, 10);
+    expect(sample.length).toBeGreaterThan(0);
+    for (const item of sample) await check(alone, item);
+  }, 300_000);
+});
+
+describe('churn', () => {
+  it('keeps every acknowledged write readable while nodes join and leave, then restores R copies', async () => {
+    await network(6, 3);
+    const safe = await client();
+    const acknowledged: Item[] = [];
+    let writing = true;
+    const writer = (async () => {
+      let i = 0;
+      while (writing) {
+        const data = pattern(2000, 10_000 + i++);
+        try {
+          acknowledged.push({ kind: 'chunk', url: await safe.storeBytes(data), data });
+        } catch (e) {
+          // A write may fail during churn; only an acknowledged one must survive.
+          expect(e).toBeInstanceOf(SafeError);
+        }
+      }
+    })();
+    // Churn: two nodes join, two leave (killed), one at a time.
+    for (const step of ['join', 'leave', 'join', 'leave'] as const) {
+      if (step === 'join') await testnet!.add();
+      else {
+        const running = testnet!.nodes.filter((n) => !n.exited);
+        await running[running.length - 2]!.kill();
+      }
+      // Keep reading what was acknowledged so far.
+      for (const item of acknowledged.slice(-5)) await check(safe, item);
+    }
+    writing = false;
+    await writer;
+    expect(acknowledged.length).toBeGreaterThan(10);
+    await waitForFullReplication(acknowledged, 3);
+    await pool(acknowledged.map((item) => () => check(safe, item)), 16);
+  });
+});
+
+describe('hostile and concurrent use', () => {
+  it('catches a node that returns altered chunk bytes and reads another replica', async () => {
+    await network(5, 3);
+    const safe = await client();
+    // Find content whose closest holder is the node about to lie, then make it lie.
+    const liarIndex = 2;
+    const liar = testnet!.nodes[liarIndex]!;
+    const ids = testnet!.nodes.map((n) => n.id);
+    let seed = 1;
+    let data = pattern(3000, seed);
+    while (closest(sha3(data), ids, 1)[0] !== liar.id) data = pattern(3000, ++seed);
+    const url = await safe.storeBytes(data);
+    await waitForFullReplication([{ kind: 'chunk', url, data }], 3);
+    await liar.stop();
+    await testnet!.restart(liarIndex, ['--fault', 'altered-chunks']);
+    await testnet!.waitUntilWhole();
+    const fresh = await client();
+    const back = await fresh.filesGet(url);
+    expect(Buffer.from(back).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('refuses register writes signed by anyone but the owner, and merges concurrent owner writes', async () => {
+    await network(5, 4);
+    const owner = await client();
+    const url = await owner.registerCreate(null, 1234);
+    const root = await owner.registerWrite(url, new TextEncoder().encode('root'));
+
+    const mallory = await client();
+    const e = await mallory.registerWrite(url, new TextEncoder().encode('forged'), [root]).catch((x: unknown) => x);
+    expect((e as SafeError).code).toBe('NotOwner');
+    expect((await owner.registerRead(url)).map((x) => x.hash)).toEqual([root]);
+
+    // Two clients holding the owner's key write concurrently on top of the same entry.
+    const twin = await client();
+    await twin.setKeypair(await owner.getKeypair());
+    const [a, b] = await Promise.all([
+      owner.registerWrite(url, new TextEncoder().encode('left'), [root]),
+      twin.registerWrite(url, new TextEncoder().encode('right'), [root]),
+    ]);
+    const heads = (await owner.registerRead(url)).map((x) => x.hash).sort();
+    expect(heads).toEqual([a, b].sort());
+    const merged = await twin.registerWrite(url, new TextEncoder().encode('merged'));
+    expect((await owner.registerRead(url)).map((x) => x.hash)).toEqual([merged]);
+  });
+
+  it('keeps the books balanced under concurrent transfers and never lets coins be spent twice', async () => {
+    await network(6, 4);
+    const safe = await client();
+    const keys = await Promise.all(Array.from({ length: 6 }, () => safe.keysCreatePreloadTestCoins('10')));
+    const transfers = Array.from({ length: 30 }, (_, i) => ({ from: i % 6, to: (i * 5 + 1) % 6, amount: `${(i % 4) + 1}.25` })).filter((t) => t.from !== t.to);
+    const results = await Promise.all(
+      transfers.map((t) =>
+        safe.keysTransfer(t.amount, keys[t.from]![1].secretKey, keys[t.to]![0]).then(
+          () => true,
+          (e: SafeError) => {
+            expect(e.code).toBe('InsufficientBalance');
+            return false;
+          },
+        ),
+      ),
+    );
+    const nanos = (s: string) => {
+      const [whole, fraction = ''] = s.split('.');
+      return BigInt(whole!) * 1_000_000_000n + BigInt(fraction.padEnd(9, '0'));
+    };
+    const expected = keys.map(() => nanos('10'));
+    transfers.forEach((t, i) => {
+      if (!results[i]) return;
+      expected[t.from]! -= nanos(t.amount);
+      expected[t.to]! += nanos(t.amount);
+    });
+    const balances = await Promise.all(keys.map(([, kp]) => safe.keysBalance(kp.secretKey)));
+    expect(balances.map(nanos)).toEqual(expected);
+    expect(balances.map(nanos).reduce((a, b) => a + b)).toBe(nanos('60'));
+
+    // Two clients spend the same 5 coins at once, to different receivers: exactly one wins.
+    const [, payer] = await safe.keysCreatePreloadTestCoins('5');
+    const [bobUrl, bob] = await safe.keysCreatePreloadTestCoins('1');
+    const [carolUrl, carol] = await safe.keysCreatePreloadTestCoins('1');
+    const other = await client();
+    const outcomes = await Promise.allSettled([
+      safe.keysTransfer('5', payer.secretKey, bobUrl),
+      other.keysTransfer('5', payer.secretKey, carolUrl),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const failure = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(['InsufficientBalance', 'Conflict']).toContain((failure.reason as SafeError).code);
+    expect(await safe.keysBalance(payer.secretKey)).toBe('0');
+    const received = [await safe.keysBalance(bob.secretKey), await safe.keysBalance(carol.secretKey)].sort();
+    expect(received).toEqual(['1', '6']);
+  });
+});

@@ -1,0 +1,109 @@
+// The launcher as a user runs it: `npx safe testnet start`, the seed's example against it with
+// `connect()` and no argument, `safe testnet status`, `safe testnet stop`. The CLI runs in its
+// own processes with a private SAFE_HOME; the nodes outlive the `start` command.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { Safe } from '../dist/index.js';
+import { isAlive, readState } from '../dist/testnet/launcher.js';
+import { tempDir } from './support.js';
+
+const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const home = tempDir('safe-home-');
+const env = { ...process.env, SAFE_HOME: home.path };
+
+function safeCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const savedHome = process.env['SAFE_HOME'];
+
+beforeAll(() => {
+  process.env['SAFE_HOME'] = home.path;
+});
+
+afterAll(async () => {
+  await safeCli('testnet', 'stop');
+  if (savedHome === undefined) delete process.env['SAFE_HOME'];
+  else process.env['SAFE_HOME'] = savedHome;
+  home.remove();
+});
+
+describe('safe testnet', () => {
+  it('starts a network of 11 nodes by default, writes the contacts file, and returns', async () => {
+    // Port 0 lets the system pick ports, so parallel machines and leftovers cannot collide.
+    const { code, stdout, stderr } = await safeCli('testnet', 'start', '--base-port', '0');
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/A test network of 11 nodes is running/);
+    const state = readState(join(home.path, 'testnet'));
+    expect(state?.nodes).toHaveLength(11);
+    expect(state?.nodes.every((n) => isAlive(n.pid))).toBe(true);
+    const contacts = JSON.parse(readFileSync(join(home.path, 'network_contacts', 'default'), 'utf8'));
+    expect(contacts.contacts).toHaveLength(11);
+    expect(contacts.contacts[0]).toEqual({ id: state?.nodes[0]?.id, addr: state?.nodes[0]?.addr });
+  });
+
+  it('runs the seed example as written', async () => {
+    const safe = new Safe(null, 120);
+    await safe.connect();
+    expect(safe.network?.nodes).toBe(11);
+    const [url, kp] = await safe.keysCreatePreloadTestCoins('9');
+    expect(url).toMatch(/^safe:\/\//);
+    expect(kp.publicKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(kp.secretKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(await safe.keysBalance(kp.secretKey)).toBe('9');
+    const file = await safe.fetch(await safe.storeBytes(new TextEncoder().encode('hello, network')));
+    expect(new TextDecoder().decode(file.data)).toBe('hello, network');
+    await safe.close();
+  });
+
+  it('refuses to start a second network over a running one', async () => {
+    const { code, stderr } = await safeCli('testnet', 'start', '--base-port', '0', '-n', '2');
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/already running/);
+  });
+
+  it('lists the nodes with what they see and hold', async () => {
+    const { code, stdout } = await safeCli('testnet', 'status');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/node\s+id\s+address\s+pid\s+state\s+members/);
+    expect(lines).toHaveLength(12);
+    expect(lines.slice(1).every((l) => /\sup\s+11\s/.test(l))).toBe(true);
+    // Nodes rewrite their status at most twice a second: wait for the stored file to show up
+    // on its R = 4 holders.
+    const held = async () => {
+      const json = JSON.parse((await safeCli('testnet', 'status', '--json')).stdout);
+      return json.reduce((sum: number, n: { status?: { chunks: number } }) => sum + (n.status?.chunks ?? 0), 0) as number;
+    };
+    const deadline = Date.now() + 10_000;
+    while ((await held()) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await held()).toBeGreaterThanOrEqual(4);
+  });
+
+  it('stops the nodes and removes the contacts file', async () => {
+    const pids = readState(join(home.path, 'testnet'))?.nodes.map((n) => n.pid) ?? [];
+    const { code, stdout } = await safeCli('testnet', 'stop');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/stopped 11 nodes/);
+    expect(pids.some((pid) => isAlive(pid))).toBe(false);
+    expect(existsSync(join(home.path, 'network_contacts', 'default'))).toBe(false);
+    expect((await safeCli('testnet', 'status')).code).not.toBe(0);
+  });
+
+  it('explains its usage', async () => {
+    const { stdout } = await safeCli('--help');
+    expect(stdout).toMatch(/safe testnet start/);
+    const bad = await safeCli('testnet', 'explode');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown testnet command/);
+  });
+});
