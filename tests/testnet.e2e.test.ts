@@ -1,15 +1,15 @@
 // The launcher as a user runs it: `npx safe testnet start`, the seed's example against it with
 // `connect()` and no argument, `safe testnet status`, `safe testnet stop`. The CLI runs in its
 // own processes with a private SAFE_HOME; the nodes outlive the `start` command.
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Safe } from '../dist/index.js';
-import { isAlive, readState } from '../dist/testnet/launcher.js';
+import { isAlive, readNodeStatus, readState } from '../dist/testnet/launcher.js';
 import { tempDir } from './support.js';
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -97,6 +97,29 @@ describe('safe testnet', () => {
     expect(pids.some((pid) => isAlive(pid))).toBe(false);
     expect(existsSync(join(home.path, 'network_contacts', 'default'))).toBe(false);
     expect((await safeCli('testnet', 'status')).code).not.toBe(0);
+  });
+
+  it('stops the nodes it started when interrupted during start (Ctrl-C)', async () => {
+    const dir = join(home.path, 'interrupted');
+    const child = spawn(process.execPath, [cli, 'testnet', 'start', '--base-port', '0', '-n', '6', '--dir', dir], { env });
+    // Interrupt once the genesis node is up, while the others join.
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stderr.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('node-1 (genesis)')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    const pids = readdirSync(dir)
+      .filter((d) => d.startsWith('node-'))
+      .map((d) => readNodeStatus(join(dir, d))?.pid)
+      .filter((p): p is number => p !== undefined);
+    expect(pids.length).toBeGreaterThan(0);
+    expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+    expect(readState(dir)).toBeUndefined();
   });
 
   it('explains its usage', async () => {
