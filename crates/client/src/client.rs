@@ -1,7 +1,10 @@
 //! [`Client`]: the Safe client as a sans-IO state machine.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -43,6 +46,30 @@ impl Default for Config {
     fn default() -> Self {
         Self { timeout: Duration::from_secs(120), xorurl_base: XorUrlBase::Base32z, rng_seed: None }
     }
+}
+
+/// How far a long operation has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The operation.
+    pub id: OpId,
+    /// How much is done.
+    pub done: u64,
+    /// How much there is in all.
+    pub total: u64,
+    /// What `done` and `total` count.
+    pub unit: ProgressUnit,
+    /// What is being worked on (e.g. a file's path), if that helps a user.
+    pub item: Option<String>,
+}
+
+/// What a [`Progress`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressUnit {
+    /// Bytes of a file.
+    Bytes,
+    /// Files of a folder.
+    Files,
 }
 
 /// An operation that finished.
@@ -95,6 +122,8 @@ impl Client {
             map_refreshing: false,
             keypair,
             rng,
+            current_op: None,
+            progress: VecDeque::new(),
         };
         Self { config, net: Net::new(shared), tasks: Tasks::new(), completions: VecDeque::new() }
     }
@@ -133,7 +162,9 @@ impl Client {
         let future = operation.into_future(&self.net)?;
         // An absurd timeout must not overflow the clock (a panic would trap the component).
         let deadline = now.checked_add(self.config.timeout).unwrap_or(now + FAR_FUTURE);
-        let id = self.tasks.spawn(deadline, timeout, future);
+        let id = self.tasks.next_id();
+        let future = CurrentOp { id, net: self.net.clone(), inner: future };
+        self.tasks.spawn(id, deadline, timeout, future);
         self.drive(now);
         Ok(id)
     }
@@ -175,6 +206,19 @@ impl Client {
         self.completions.pop_front()
     }
 
+    /// The latest progress of an operation still running (at most one per operation).
+    pub fn poll_progress(&mut self) -> Option<Progress> {
+        let running = self.tasks.running_ids();
+        self.net.with(|s| {
+            while let Some(p) = s.progress.pop_front() {
+                if running.contains(&p.id) {
+                    return Some(p);
+                }
+            }
+            None
+        })
+    }
+
     /// The network map the client works with (refreshed as operations find it old or stale).
     pub fn network_map(&self) -> Option<NetworkMap> {
         self.net.with(|s| s.map.as_deref().cloned())
@@ -213,5 +257,25 @@ impl Client {
             }
         }
         warn!("driver step did not settle after {MAX_ROUNDS} rounds");
+    }
+}
+
+/// Polls an operation's future with the shared state knowing which operation it is, so
+/// progress it reports is attributed to it.
+struct CurrentOp<F> {
+    id: OpId,
+    net: Net,
+    inner: F,
+}
+
+impl<F: Future + Unpin> Future for CurrentOp<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let id = self.id;
+        self.net.with(|s| s.current_op = Some(id));
+        let result = Pin::new(&mut self.inner).poll(cx);
+        self.net.with(|s| s.current_op = None);
+        result
     }
 }

@@ -9,15 +9,17 @@ mod client;
 mod error;
 mod net;
 mod ops;
+mod source;
 mod tasks;
 mod timers;
 mod transport;
 
-pub use client::{Client, Completion, Config, OpId};
+pub use client::{Client, Completion, Config, OpId, Progress, ProgressUnit};
 pub use error::{Error, ErrorCode};
 pub use ops::{
     ByteRange, Contact, KeypairInfo, NetworkInfo, Operation, Output, PublicFile, RegisterEntry,
     SafeData,
 };
 pub use safe_types;
+pub use source::{ByteSource, Source};
 pub use transport::Transmit;

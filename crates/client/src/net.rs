@@ -6,6 +6,7 @@
 //! `Rc<RefCell<..>>`, borrowed only inside a poll or a driver step, never across an `.await`.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -24,7 +25,7 @@ use safe_types::{NetworkMap, NodeInfo, XorName, XorUrlBase};
 
 use crate::timers::{Sleep, Timers};
 use crate::transport::{Reply, RequestError, RequestId, Target, Transport};
-use crate::{Error, ErrorCode};
+use crate::{Error, ErrorCode, OpId, Progress, ProgressUnit};
 
 /// State shared by the driver and the operations.
 pub(crate) struct Shared {
@@ -46,6 +47,10 @@ pub(crate) struct Shared {
     pub(crate) keypair: Keypair,
     /// Randomness for new keys, register names and request ids.
     pub(crate) rng: StdRng,
+    /// The operation being polled, so it can report its progress.
+    pub(crate) current_op: Option<OpId>,
+    /// The latest progress of each operation that reported some, in reporting order.
+    pub(crate) progress: VecDeque<Progress>,
 }
 
 /// A cheap handle on the shared state, held by each operation.
@@ -99,6 +104,16 @@ impl Net {
     /// Notes that a node of the map could not be reached (it may have left the network).
     pub(crate) fn mark_map_stale(&self) {
         self.with(|s| s.map_stale = true);
+    }
+
+    /// Reports the progress of the operation being polled (replacing what it reported before,
+    /// if the caller has not read that yet).
+    pub(crate) fn report_progress(&self, done: u64, total: u64, unit: ProgressUnit, item: Option<String>) {
+        self.with(|s| {
+            let Some(id) = s.current_op else { return };
+            s.progress.retain(|p| p.id != id);
+            s.progress.push_back(Progress { id, done, total, unit, item });
+        });
     }
 
     /// The client's owner key pair.

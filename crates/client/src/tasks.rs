@@ -59,21 +59,32 @@ impl Tasks {
         }
     }
 
-    /// Starts `future` as an operation that fails with `timeout` if it is not done by `deadline`.
+    /// The id the next operation will get.
+    pub(crate) fn next_id(&mut self) -> OpId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// The ids of the running operations.
+    pub(crate) fn running_ids(&self) -> Vec<OpId> {
+        self.live.keys().copied().collect()
+    }
+
+    /// Starts `future` as operation `id` (from [`Self::next_id`]), failing with `timeout` if
+    /// it is not done by `deadline`.
     pub(crate) fn spawn(
         &mut self,
+        id: OpId,
         deadline: Instant,
         timeout: Error,
         future: impl Future<Output = Result<Output, Error>> + 'static,
-    ) -> OpId {
-        let id = self.next_id;
-        self.next_id += 1;
+    ) {
         let (abort, registration) = AbortHandle::new_pair();
         let task = Abortable::new(future, registration).map(move |r| (id, r));
         self.futures.push(task.boxed_local());
         self.live.insert(id, Task { abort, deadline, reason: None, timeout });
         self.woken.0.store(true, Ordering::Release);
-        id
     }
 
     /// Stops an operation; it completes with `reason`. Returns whether it was running.

@@ -9,14 +9,19 @@ use super::connect::current_map;
 use super::quorum::{first_verified, messages, worst, write_majority};
 use super::{ByteRange, Output, PublicFile};
 use crate::net::Net;
-use crate::{Error, ErrorCode};
+use crate::{Error, ErrorCode, ProgressUnit, Source};
 
-/// Stores `chunk` on the nodes that should hold it: done once a majority acknowledged it.
-pub(super) async fn store_bytes(
+/// Stores what `source` holds as a file: done once a majority of the holders acknowledged it.
+pub(super) async fn store_file(
     net: Net,
-    chunk: Chunk,
+    mut source: Source,
     content_type: ContentType,
 ) -> Result<Output, Error> {
+    let size = source.size();
+    let content = source.read_to_end().map_err(|e| {
+        Error::invalid_argument(format!("could not read the file to store: {e}"))
+    })?;
+    let chunk = Chunk::new(content).map_err(|e| Error::invalid_argument(e.to_string()))?;
     let map = current_map(&net).await?;
     let address = chunk.address();
     let frame = wire::encode(&Request::PutChunk { content: chunk.into_content() })
@@ -28,6 +33,7 @@ pub(super) async fn store_bytes(
         _ => Err(Error::protocol(format!("node {name} acknowledged the wrong chunk"))),
     })
     .await?;
+    net.report_progress(size, size, ProgressUnit::Bytes, None);
     let url = SafeUrl::new_xorurl(address, 0, content_type, DataType::File, net.xorurl_base())?;
     Ok(Output::Stored(url.to_string()))
 }

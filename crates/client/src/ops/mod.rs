@@ -16,10 +16,10 @@ use futures::FutureExt;
 use safe_types::account::Amount;
 use safe_types::keys::Keypair;
 use safe_types::register::EntryHash;
-use safe_types::{Chunk, ContentType, DataType, SafeUrl, XorName};
+use safe_types::{ContentType, DataType, SafeUrl, XorName, MAX_CHUNK_SIZE};
 
 use crate::net::Net;
-use crate::{Error, ErrorCode};
+use crate::{Error, ErrorCode, Source};
 
 /// A node to bootstrap from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub struct ByteRange {
 }
 
 /// An operation a caller can start.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Operation {
     /// Learn the network map from the first contact that answers.
     Connect(Vec<Contact>),
@@ -48,6 +48,14 @@ pub enum Operation {
     StoreBytes {
         /// The file's content.
         data: Bytes,
+        /// A MIME type the XOR-URL format knows, or none for Raw.
+        media_type: Option<String>,
+    },
+    /// Store what a source holds as a public file; gives its XOR-URL. The client pulls the
+    /// bytes as it needs them (see [`Source`]).
+    StoreFile {
+        /// The file's content.
+        source: Source,
         /// A MIME type the XOR-URL format knows, or none for Raw.
         media_type: Option<String>,
     },
@@ -227,6 +235,7 @@ impl Operation {
         match self {
             Self::Connect(_) => "connect",
             Self::StoreBytes { .. } => "storeBytes",
+            Self::StoreFile { .. } => "storeFile",
             Self::FilesGet { .. } => "filesGet",
             Self::Fetch { .. } => "fetch",
             Self::NewKeypair => "newKeypair",
@@ -275,18 +284,23 @@ impl Operation {
                 boxed(connect::connect(net, contacts))
             }
             Self::StoreBytes { data, media_type } => {
+                Self::StoreFile { source: Source::from_bytes(data), media_type }.into_future(&net)?
+            }
+            Self::StoreFile { source, media_type } => {
                 net.map()?;
                 let content_type = match media_type {
                     Some(t) => ContentType::media_type(&t)?,
                     None => ContentType::Raw,
                 };
-                let chunk = Chunk::new(data).map_err(|e| {
-                    Error::invalid_argument(format!(
-                        "{e}: this version stores files of up to 1 MiB (larger files need \
-                         self-encryption)"
-                    ))
-                })?;
-                boxed(files::store_bytes(net, chunk, content_type))
+                if source.size() > MAX_CHUNK_SIZE as u64 {
+                    return Err(Error::invalid_argument(format!(
+                        "a file of {} bytes is larger than the maximum of {MAX_CHUNK_SIZE} \
+                         bytes: this version stores files of up to 1 MiB (larger files need \
+                         self-encryption)",
+                        source.size()
+                    )));
+                }
+                boxed(files::store_file(net, source, content_type))
             }
             Self::FilesGet { url, range } => {
                 net.map()?;
