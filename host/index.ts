@@ -7,7 +7,7 @@
  * await safe.connect({ bootstrap: ['127.0.0.1:12000'] });
  */
 export { Safe } from './api/safe.js';
-export type { ByteRange, CallOptions, ConnectOptions, Keypair, NetworkInfo, PublicFile, RegisterEntry, SafeData, XorUrlBase } from './api/types.js';
+export type { ByteRange, CallOptions, ConnectOptions, Keypair, NetworkInfo, Progress, PublicFile, RegisterEntry, SafeData, XorUrlBase } from './api/types.js';
 export { ErrorCodes, SafeError, type ErrorCode } from './core/errors.js';
 export { RwLock, type Release } from './core/lock.js';
 export type { OperationEvent } from './core/debug.js';

@@ -1,13 +1,13 @@
 // End to end: a TypeScript call, through the component in its worker, over QUIC on a real UDP
 // socket, to a real safe-node that keeps the bytes on disk, and back.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Safe, type OperationEvent } from '../dist/index.js';
-import { pattern, sha3, startNode } from './support.js';
+import { Safe, SafeError, type OperationEvent, type Progress } from '../dist/index.js';
+import { pattern, sha3, startNode, tempDir } from './support.js';
 
 let node: Awaited<ReturnType<typeof startNode>>;
 let safe: Safe;
@@ -90,6 +90,27 @@ describe('storeBytes and fetch through a real node', () => {
     const part = await safe.fetch(url, [1000, 1010n]);
     expect(part.size).toBe(100_000);
     expect(Buffer.from(part.data).equals(Buffer.from(data.subarray(1000, 1010)))).toBe(true);
+  });
+
+  it('stores a local file by path, reading it as it goes, and reports progress', async () => {
+    const dir = tempDir();
+    try {
+      const data = pattern(300_000, 11);
+      const path = join(dir.path, 'file.bin');
+      writeFileSync(path, data);
+      const reports: Progress[] = [];
+      const url = await safe.storeFile(path, undefined, { onProgress: (p) => reports.push(p) });
+      expect(Buffer.from(await safe.filesGet(url)).equals(Buffer.from(data))).toBe(true);
+      expect(reports.length).toBeGreaterThan(0);
+      expect(reports.at(-1)).toMatchObject({ done: data.length, total: data.length, unit: 'bytes' });
+      // The same bytes through storeBytes give the same URL.
+      expect(await safe.storeBytes(data)).toBe(url);
+      const missing = await safe.storeFile(join(dir.path, 'nope.bin')).catch((e: SafeError) => e);
+      expect((missing as SafeError).code).toBe('InvalidArgument');
+      expect((missing as SafeError).message).toMatch(/nope\.bin/);
+    } finally {
+      dir.remove();
+    }
   });
 
   it('runs two fetches at once (both in flight before either ends)', async () => {

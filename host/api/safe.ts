@@ -8,6 +8,7 @@
  * and `close` first rejects what is in flight, then takes the lock and stops the engine.
  */
 import { hasSubscribers } from 'node:diagnostics_channel';
+import { resolve } from 'node:path';
 
 import { parseContact, readContactsFile, type Contact } from '../core/contacts.js';
 import { debug, operationChannel, type OperationEvent } from '../core/debug.js';
@@ -19,6 +20,8 @@ import * as args from './args.js';
 import type { ByteRange, CallOptions, ConnectOptions, Keypair, NetworkInfo, RegisterEntry, SafeData, XorUrlBase } from './types.js';
 
 const BASES: readonly XorUrlBase[] = ['base32z', 'base32', 'base64'];
+/** Large buffers travel to the engine in pieces of this size, one per turn of the event loop. */
+const PIECE = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT_SECS = 120;
 /** About 136 years: the timeout in milliseconds must fit the component's u64. */
 const MAX_TIMEOUT_SECS = 2 ** 32;
@@ -91,7 +94,7 @@ export class Safe implements AsyncDisposable {
     }
     checkSignal(signal);
     const contacts: Contact[] = bootstrap ? await Promise.all(bootstrap.map(parseContact)) : await readContactsFile();
-    await this.#run('connect', 'write', { op: 'connect', contacts }, signal, (info) => {
+    await this.#run('connect', 'write', { op: 'connect', contacts }, { ...(signal ? { signal } : {}) }, undefined, (info) => {
       this.#network = info as NetworkInfo;
       this.#connected = true;
     });
@@ -104,38 +107,51 @@ export class Safe implements AsyncDisposable {
   async storeBytes(bytes: Uint8Array, mediaType?: string, options?: CallOptions): Promise<string> {
     const data = args.bytes(bytes, 'bytes');
     const type = args.mediaType(mediaType);
-    const request: OpRequest = { op: 'storeBytes', data, ...(type ? { mediaType: type } : {}) };
-    return (await this.#run('storeBytes', 'read', request, args.options(options).signal)) as string;
+    const request: OpRequest = { op: 'storeFile', source: { kind: 'pieces' }, ...(type ? { mediaType: type } : {}) };
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < data.length; at += PIECE) pieces.push(data.subarray(at, at + PIECE));
+    return (await this.#run('storeBytes', 'read', request, args.options(options), pieces)) as string;
+  }
+
+  /**
+   * Stores the local file at `path` as a public file and returns its XOR-URL. The file is read
+   * a chunk at a time as it is encrypted and uploaded, so its size does not matter.
+   */
+  async storeFile(path: string, mediaType?: string, options?: CallOptions): Promise<string> {
+    if (typeof path !== 'string' || path === '') throw new SafeError('InvalidArgument', 'path must be the path of a local file');
+    const type = args.mediaType(mediaType);
+    const request: OpRequest = { op: 'storeFile', source: { kind: 'path', path: resolve(path) }, ...(type ? { mediaType: type } : {}) };
+    return (await this.#run('storeFile', 'read', request, args.options(options))) as string;
   }
 
   /** Reads a file's bytes, or bytes `[start, end)` of it. */
   async filesGet(url: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
     const request: OpRequest = { op: 'filesGet', url: args.url(url), ...args.range(range) };
-    return (await this.#run('filesGet', 'read', request, args.options(options).signal)) as Uint8Array;
+    return (await this.#run('filesGet', 'read', request, args.options(options))) as Uint8Array;
   }
 
   /** Resolves a `safe://` URL to the data it names; for a file, optionally a byte range. */
   async fetch(url: string, range?: ByteRange, options?: CallOptions): Promise<SafeData> {
     const request: OpRequest = { op: 'fetch', url: args.url(url), ...args.range(range) };
-    return (await this.#run('fetch', 'read', request, args.options(options).signal)) as SafeData;
+    return (await this.#run('fetch', 'read', request, args.options(options))) as SafeData;
   }
 
   // ---- keys ------------------------------------------------------------------------------
 
   /** A fresh ed25519 key pair (made inside the client; nothing is sent). */
   async newKeypair(options?: CallOptions): Promise<Keypair> {
-    return (await this.#run('newKeypair', 'read', { op: 'newKeypair' }, args.options(options).signal)) as Keypair;
+    return (await this.#run('newKeypair', 'read', { op: 'newKeypair' }, args.options(options))) as Keypair;
   }
 
   /** The key pair this Safe signs with: it owns the registers it creates. */
   async getKeypair(options?: CallOptions): Promise<Keypair> {
-    return (await this.#run('getKeypair', 'read', { op: 'getKeypair' }, args.options(options).signal)) as Keypair;
+    return (await this.#run('getKeypair', 'read', { op: 'getKeypair' }, args.options(options))) as Keypair;
   }
 
   /** Makes this Safe sign with `keypair` (or the key pair of a secret key) from now on. */
   async setKeypair(keypair: Keypair | string, options?: CallOptions): Promise<void> {
     const request: OpRequest = { op: 'setKeypair', secretKey: args.secretKey(keypair, 'keypair') };
-    await this.#run('setKeypair', 'write', request, args.options(options).signal);
+    await this.#run('setKeypair', 'write', request, args.options(options));
   }
 
   /**
@@ -144,20 +160,20 @@ export class Safe implements AsyncDisposable {
    */
   async keysCreatePreloadTestCoins(amount: string, options?: CallOptions): Promise<[string, Keypair]> {
     const request: OpRequest = { op: 'keysCreatePreloadTestCoins', amount: args.amount(amount) };
-    return (await this.#run('keysCreatePreloadTestCoins', 'read', request, args.options(options).signal)) as [string, Keypair];
+    return (await this.#run('keysCreatePreloadTestCoins', 'read', request, args.options(options))) as [string, Keypair];
   }
 
   /** A new key preloaded with `amount` coins from `fromSecretKey`'s account (or the faucet). */
   async keysCreateAndPreload(amount: string, fromSecretKey?: string, options?: CallOptions): Promise<[string, Keypair]> {
     const from = fromSecretKey === undefined || fromSecretKey === null ? {} : { fromSecretKey: args.secretKey(fromSecretKey, 'fromSecretKey') };
     const request: OpRequest = { op: 'keysCreateAndPreload', amount: args.amount(amount), ...from };
-    return (await this.#run('keysCreateAndPreload', 'read', request, args.options(options).signal)) as [string, Keypair];
+    return (await this.#run('keysCreateAndPreload', 'read', request, args.options(options))) as [string, Keypair];
   }
 
   /** The balance of the key with `secretKey`, as a decimal string in shortest form (`'9'`). */
   async keysBalance(secretKey: string, options?: CallOptions): Promise<string> {
     const request: OpRequest = { op: 'keysBalance', secretKey: args.secretKey(secretKey) };
-    return (await this.#run('keysBalance', 'read', request, args.options(options).signal)) as string;
+    return (await this.#run('keysBalance', 'read', request, args.options(options))) as string;
   }
 
   /** Pays `amount` coins from `fromSecretKey`'s account to the key at `toUrl`; returns the transfer id. */
@@ -168,7 +184,7 @@ export class Safe implements AsyncDisposable {
       fromSecretKey: args.secretKey(fromSecretKey, 'fromSecretKey'),
       toUrl: args.url(toUrl, 'toUrl'),
     };
-    return (await this.#run('keysTransfer', 'read', request, args.options(options).signal)) as string;
+    return (await this.#run('keysTransfer', 'read', request, args.options(options))) as string;
   }
 
   // ---- registers -------------------------------------------------------------------------
@@ -181,19 +197,19 @@ export class Safe implements AsyncDisposable {
     const named = name === undefined || name === null ? {} : { name: Uint8Array.from(Buffer.from(args.hex64(name, 'name'), 'hex')) };
     const type = args.mediaType(contentType, 'contentType');
     const request: OpRequest = { op: 'registerCreate', tag: args.u64(tag, 'tag'), ...named, ...(type ? { contentType: type } : {}) };
-    return (await this.#run('registerCreate', 'read', request, args.options(options).signal)) as string;
+    return (await this.#run('registerCreate', 'read', request, args.options(options))) as string;
   }
 
   /** The register's current entries: those no later entry supersedes (several after concurrent writes). */
   async registerRead(url: string, options?: CallOptions): Promise<RegisterEntry[]> {
     const request: OpRequest = { op: 'registerRead', url: args.url(url) };
-    return (await this.#run('registerRead', 'read', request, args.options(options).signal)) as RegisterEntry[];
+    return (await this.#run('registerRead', 'read', request, args.options(options))) as RegisterEntry[];
   }
 
   /** One entry of the register, by its hash. */
   async registerReadEntry(url: string, hash: string, options?: CallOptions): Promise<Uint8Array> {
     const request: OpRequest = { op: 'registerReadEntry', url: args.url(url), hash: args.hex64(hash, 'hash') };
-    return (await this.#run('registerReadEntry', 'read', request, args.options(options).signal)) as Uint8Array;
+    return (await this.#run('registerReadEntry', 'read', request, args.options(options))) as Uint8Array;
   }
 
   /**
@@ -203,7 +219,7 @@ export class Safe implements AsyncDisposable {
   async registerWrite(url: string, entry: Uint8Array, parents?: string[], options?: CallOptions): Promise<string> {
     const list = args.hashes(parents, 'parents');
     const request: OpRequest = { op: 'registerWrite', url: args.url(url), entry: args.bytes(entry, 'entry'), ...(list ? { parents: list } : {}) };
-    return (await this.#run('registerWrite', 'read', request, args.options(options).signal)) as string;
+    return (await this.#run('registerWrite', 'read', request, args.options(options))) as string;
   }
 
   /**
@@ -233,17 +249,22 @@ export class Safe implements AsyncDisposable {
     name: string,
     mode: 'read' | 'write',
     request: OpRequest,
-    signal: AbortSignal | undefined,
+    options: CallOptions,
+    pieces?: Uint8Array[],
     onSuccess?: (value: unknown) => void,
   ): Promise<unknown> {
+    const { signal, onProgress } = options;
     if (this.#closed) throw closedError();
     checkSignal(signal);
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new SafeError('InvalidArgument', 'onProgress must be a function');
+    }
     const release = mode === 'write' ? await this.#lock.write() : await this.#lock.read();
     try {
       if (this.#closed) throw closedError();
       checkSignal(signal);
       const id = ++this.#calls;
-      const { call, result } = this.#engine.run(request);
+      const { call, result } = this.#engine.run(request, { onProgress, ...(pieces ? { pieces } : {}) });
       publish({ phase: 'start', name, id });
       debug('%s #%d.%d started', name, this.#instance, id);
       const onAbort = () => this.#engine.cancel(call, abortedError(signal!));

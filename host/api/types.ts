@@ -14,10 +14,24 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
+/** How far a long operation has got. */
+export interface Progress {
+  /** How much is done. */
+  done: number;
+  /** How much there is in all. */
+  total: number;
+  /** What `done` and `total` count. */
+  unit: 'bytes' | 'files';
+  /** What is being worked on (e.g. a file's path). */
+  item?: string;
+}
+
 /** Options every call accepts. */
 export interface CallOptions {
   /** Abandons the operation when aborted: it rejects with code `Aborted`. */
   signal?: AbortSignal;
+  /** Told how far a long operation (a large file, a folder) has got. */
+  onProgress?: (progress: Progress) => void;
 }
 
 /** Bytes `[start, end)` of a file; a missing `end` reads to the end. */

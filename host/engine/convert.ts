@@ -6,8 +6,10 @@ import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import type { Keypair, NetworkInfo, RegisterEntry, SafeData } from '../api/types.js';
 import { toWitAddress } from './sockets.js';
 import type { OpRequest } from './protocol.js';
+import type { ByteSource } from './sources.js';
 
-export function toWitRequest(r: OpRequest): Wit.Request {
+/** The WIT request for `r`; a `storeFile` request takes the `source` the driver opened for it. */
+export function toWitRequest(r: OpRequest, source?: ByteSource): Wit.Request {
   switch (r.op) {
     case 'connect':
       return {
@@ -19,6 +21,9 @@ export function toWitRequest(r: OpRequest): Wit.Request {
       };
     case 'storeBytes':
       return { tag: 'store-bytes', val: [r.data, r.mediaType] };
+    case 'storeFile':
+      if (!source) throw new Error('storeFile needs a source');
+      return { tag: 'store-file', val: [source, r.mediaType] };
     case 'filesGet':
       return { tag: 'files-get', val: [r.url, r.range] };
     case 'fetch':

@@ -12,8 +12,9 @@ import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import { debug } from '../core/debug.js';
 import { fromComponentCode } from '../core/errors.js';
 import { fromWitResponse, toWitRequest } from './convert.js';
-import type { EngineOptions, FromWorker, ToWorker, WireError } from './protocol.js';
+import type { EngineOptions, FromWorker, OpRequest, ToWorker, WireError } from './protocol.js';
 import { UdpSocket } from './sockets.js';
+import { ByteSource } from './sources.js';
 
 type ClientExports = { Client: typeof Wit.Client };
 type Post = (message: FromWorker, transfer?: ArrayBuffer[]) => void;
@@ -25,6 +26,8 @@ export class Driver {
   /** Operation id (component) -> call id (main thread), and back. */
   readonly #calls = new Map<bigint, number>();
   readonly #ops = new Map<number, bigint>();
+  /** Bytes sent ahead for calls whose source is `pieces`. */
+  readonly #pieces = new Map<number, Uint8Array[]>();
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #failure: WireError | undefined;
 
@@ -56,9 +59,31 @@ export class Driver {
   handle(batch: ToWorker[]): void {
     for (const message of batch) {
       if (message.type === 'start') this.#start(message.call, message);
+      else if (message.type === 'piece') this.#piece(message.call, message.data);
       else this.#cancel(message.call);
     }
     this.#afterCall();
+  }
+
+  #piece(call: number, data: Uint8Array): void {
+    const pieces = this.#pieces.get(call) ?? [];
+    pieces.push(data);
+    this.#pieces.set(call, pieces);
+  }
+
+  /** The source a `storeFile` request reads, or a failure to tell the caller. */
+  #source(call: number, request: OpRequest): { source?: ByteSource; error?: WireError } {
+    if (request.op !== 'storeFile') return {};
+    if (request.source.kind === 'pieces') {
+      const pieces = this.#pieces.get(call) ?? [];
+      this.#pieces.delete(call);
+      return { source: ByteSource.fromPieces(pieces) };
+    }
+    try {
+      return { source: ByteSource.fromFile(request.source.path) };
+    } catch (e) {
+      return { error: { code: 'InvalidArgument', message: `cannot read ${request.source.path}: ${(e as Error).message}` } };
+    }
   }
 
   /** Drops the client (which tells the nodes it is leaving) and closes the sockets. */
@@ -79,9 +104,14 @@ export class Driver {
       this.#post({ type: 'done', call, ok: false, error: this.#failure });
       return;
     }
+    const { source, error } = this.#source(call, message.request);
+    if (error) {
+      this.#post({ type: 'done', call, ok: false, error });
+      return;
+    }
     let id: bigint;
     try {
-      id = this.#client.start(toWitRequest(message.request));
+      id = this.#client.start(toWitRequest(message.request, source));
     } catch (e) {
       const payload = componentError(e);
       if (payload) {
@@ -96,6 +126,7 @@ export class Driver {
   }
 
   #cancel(call: number): void {
+    this.#pieces.delete(call);
     const id = this.#ops.get(call);
     if (id !== undefined) this.#guard(() => this.#client.cancel(id));
   }
@@ -110,6 +141,12 @@ export class Driver {
   #afterCall(): void {
     if (this.#failure) return;
     this.#guard(() => {
+      for (const p of this.#client.drainProgress()) {
+        const call = this.#calls.get(p.id);
+        if (call === undefined) continue;
+        const item = p.item === undefined ? {} : { item: p.item };
+        this.#post({ type: 'progress', call, done: Number(p.done), total: Number(p.total), unit: p.unit, ...item });
+      }
       for (const c of this.#client.drainCompletions()) this.#complete(c);
       this.#arm(this.#client.nextTimeout());
     });

@@ -15,6 +15,23 @@ import type { EngineOptions, FromWorker, OpRequest, Shutdown, ToWorker } from '.
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  onProgress?: ((progress: Progress) => void) | undefined;
+}
+
+/** How far a long operation has got, as the API reports it. */
+export interface Progress {
+  done: number;
+  total: number;
+  unit: 'bytes' | 'files';
+  item?: string;
+}
+
+/** What `run` may take besides the request. */
+export interface RunExtras {
+  /** Told how far the operation has got. */
+  onProgress?: ((progress: Progress) => void) | undefined;
+  /** The bytes of a `pieces` source, sent ahead one per turn of the event loop. */
+  pieces?: Uint8Array[];
 }
 
 export class Engine {
@@ -43,17 +60,36 @@ export class Engine {
   }
 
   /** Starts an operation in the worker; its result or error settles the Promise. */
-  run(request: OpRequest): { call: number; result: Promise<unknown> } {
+  run(request: OpRequest, extras: RunExtras = {}): { call: number; result: Promise<unknown> } {
     const call = this.#nextCall++;
     const result = new Promise<unknown>((resolve, reject) => {
       if (this.#failure) {
         reject(this.#failure);
         return;
       }
-      this.#pending.set(call, { resolve, reject });
-      this.#send({ type: 'start', call, request });
+      this.#pending.set(call, { resolve, reject, onProgress: extras.onProgress });
+      if (extras.pieces && extras.pieces.length > 0) {
+        void this.#sendPieces(call, extras.pieces).then(() => this.#send({ type: 'start', call, request }));
+      } else {
+        this.#send({ type: 'start', call, request });
+      }
     });
     return { call, result };
+  }
+
+  /**
+   * Sends the pieces of a buffer ahead of the call that reads them, one per turn of the event
+   * loop, each copied into its own buffer and transferred: the main thread never copies more
+   * than one piece at a time (and never the caller's whole underlying buffer).
+   */
+  async #sendPieces(call: number, pieces: Uint8Array[]): Promise<void> {
+    for (const piece of pieces) {
+      if (!this.#pending.has(call) || this.#exited) return;
+      const data = piece.slice();
+      this.#worker.ref();
+      this.#worker.postMessage([{ type: 'piece', call, data } satisfies ToWorker], [data.buffer]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Asks the worker to cancel a call and rejects it now with `error`. */
@@ -118,6 +154,17 @@ export class Engine {
         this.#settled(m.call);
         if (m.ok) pending.resolve(m.value);
         else pending.reject(revive(m.error));
+        return;
+      }
+      case 'progress': {
+        const pending = this.#pending.get(m.call);
+        if (!pending?.onProgress) return;
+        const { done, total, unit, item } = m;
+        try {
+          pending.onProgress(item === undefined ? { done, total, unit } : { done, total, unit, item });
+        } catch {
+          // A throwing progress callback must not break the engine.
+        }
         return;
       }
       case 'fatal':

@@ -20,6 +20,8 @@ export interface WireRange {
 export type OpRequest =
   | { op: 'connect'; contacts: Contact[] }
   | { op: 'storeBytes'; data: Uint8Array; mediaType?: string }
+  /** A file's bytes: a local path, or the pieces sent ahead in `piece` messages. */
+  | { op: 'storeFile'; source: SourceSpec; mediaType?: string }
   | { op: 'filesGet'; url: string; range?: WireRange }
   | { op: 'fetch'; url: string; range?: WireRange }
   | { op: 'newKeypair' }
@@ -34,8 +36,15 @@ export type OpRequest =
   | { op: 'keysBalance'; secretKey: string }
   | { op: 'keysTransfer'; amount: string; fromSecretKey: string; toUrl: string };
 
+/** Where a file's bytes come from. */
+export type SourceSpec = { kind: 'path'; path: string } | { kind: 'pieces' };
+
 /** Main thread to worker: a batch of these per message. */
-export type ToWorker = { type: 'start'; call: number; request: OpRequest } | { type: 'cancel'; call: number };
+export type ToWorker =
+  | { type: 'start'; call: number; request: OpRequest }
+  | { type: 'cancel'; call: number }
+  /** Part of the bytes of call `call`'s `pieces` source, sent before its start. */
+  | { type: 'piece'; call: number; data: Uint8Array };
 
 /** Main thread to worker, alone: drop the client, close the sockets, then say `closed`. */
 export type Shutdown = { type: 'shutdown' };
@@ -49,6 +58,8 @@ export interface WireError {
 /** Worker to main thread. */
 export type FromWorker =
   | { type: 'ready' }
+  /** How far call `call` has got. */
+  | { type: 'progress'; call: number; done: number; total: number; unit: 'bytes' | 'files'; item?: string }
   | { type: 'done'; call: number; ok: true; value: unknown }
   | { type: 'done'; call: number; ok: false; error: WireError }
   /** The engine cannot go on (the component trapped, or failed to load). */

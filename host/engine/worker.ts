@@ -10,6 +10,7 @@ import { instantiate } from '../../pkg/js/safe_client.js';
 import { Driver } from './driver.js';
 import type { EngineOptions, FromWorker, Shutdown, ToWorker } from './protocol.js';
 import { UdpSocket } from './sockets.js';
+import { ByteSource } from './sources.js';
 import { wasiImports } from './wasi.js';
 
 const port = parentPort!;
@@ -42,7 +43,7 @@ async function shutdown(): Promise<void> {
 try {
   const root = await instantiate(
     async (name) => WebAssembly.compile(await readFile(new URL(name, bindings))),
-    { ...wasiImports(), 'safe:client/datagram': { UdpSocket } } as unknown as Parameters<typeof instantiate>[1],
+    { ...wasiImports(), 'safe:client/datagram': { UdpSocket }, 'safe:client/source': { ByteSource } } as unknown as Parameters<typeof instantiate>[1],
   );
   driver = await Driver.create(root.client, options, post);
   post({ type: 'ready' });

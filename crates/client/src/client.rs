@@ -206,17 +206,10 @@ impl Client {
         self.completions.pop_front()
     }
 
-    /// The latest progress of an operation still running (at most one per operation).
+    /// The latest progress of an operation (at most one report per operation since the last
+    /// call). Read it before the completions, so an operation's last report comes before its end.
     pub fn poll_progress(&mut self) -> Option<Progress> {
-        let running = self.tasks.running_ids();
-        self.net.with(|s| {
-            while let Some(p) = s.progress.pop_front() {
-                if running.contains(&p.id) {
-                    return Some(p);
-                }
-            }
-            None
-        })
+        self.net.with(|s| s.progress.pop_front())
     }
 
     /// The network map the client works with (refreshed as operations find it old or stale).

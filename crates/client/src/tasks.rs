@@ -66,11 +66,6 @@ impl Tasks {
         id
     }
 
-    /// The ids of the running operations.
-    pub(crate) fn running_ids(&self) -> Vec<OpId> {
-        self.live.keys().copied().collect()
-    }
-
     /// Starts `future` as operation `id` (from [`Self::next_id`]), failing with `timeout` if
     /// it is not done by `deadline`.
     pub(crate) fn spawn(

@@ -94,6 +94,11 @@ impl wit::GuestClient for ClientResource {
         inner.flush(now);
     }
 
+    fn drain_progress(&self) -> Vec<wit::Progress> {
+        let mut inner = self.0.borrow_mut();
+        std::iter::from_fn(|| inner.core.poll_progress()).map(convert::progress).collect()
+    }
+
     fn drain_completions(&self) -> Vec<wit::Completion> {
         let mut inner = self.0.borrow_mut();
         std::iter::from_fn(|| inner.core.poll_completion())

@@ -7,10 +7,11 @@ use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
     ByteRange, Config, Contact, Error, ErrorCode, KeypairInfo, NetworkInfo, Operation, Output,
-    PublicFile, SafeData,
+    Progress, ProgressUnit, PublicFile, SafeData, Source,
 };
 
 use crate::bindings::exports::safe::client::client as wit;
+use crate::source::WitSource;
 use crate::bindings::safe::client::datagram::{
     IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
 };
@@ -70,6 +71,9 @@ pub(crate) fn operation(r: wit::Request) -> Result<Operation, Error> {
         }
         wit::Request::StoreBytes((data, media_type)) => {
             Operation::StoreBytes { data: Bytes::from(data), media_type }
+        }
+        wit::Request::StoreFile((source, media_type)) => {
+            Operation::StoreFile { source: Source::new(WitSource(source)), media_type }
         }
         wit::Request::FilesGet((url, range)) => {
             Operation::FilesGet { url, range: range.map(byte_range) }
@@ -180,4 +184,17 @@ pub(crate) fn error(e: Error) -> wit::Error {
         ErrorCode::Internal => wit::ErrorCode::Internal,
     };
     wit::Error { code, message: e.message }
+}
+
+pub(crate) fn progress(p: Progress) -> wit::Progress {
+    wit::Progress {
+        id: p.id,
+        done: p.done,
+        total: p.total,
+        unit: match p.unit {
+            ProgressUnit::Bytes => wit::ProgressUnit::Bytes,
+            ProgressUnit::Files => wit::ProgressUnit::Files,
+        },
+        item: p.item,
+    }
 }

@@ -15,6 +15,7 @@ mod bindings {
 
 mod client;
 mod convert;
+mod source;
 
 struct Component;
 
