@@ -105,12 +105,13 @@ async fn coordinate(ctx: &Arc<NodeContext>, signed: SignedTransfer) -> Response 
         })
         .collect();
     let debit = signed.clone();
+    let faucet = ctx.membership.faucet();
     let outcome = ctx
         .accounts
         .apply(from, move |current| {
             let mut account = current.cloned().unwrap_or_else(|| Account::new(from));
             for replica in &replicas {
-                if let Err(e) = account.merge(replica) {
+                if let Err(e) = account.merge(replica, faucet) {
                     tracing::warn!(error = %e, "a replica of the sender's account conflicts with this one");
                 }
             }
@@ -317,11 +318,12 @@ pub(crate) async fn put(
     theirs: Account,
 ) -> Response {
     let owner = *theirs.owner();
+    let faucet = ctx.membership.faucet();
     let outcome = ctx
         .accounts
         .apply(owner, move |current| {
             let mut merged = current.cloned().unwrap_or_else(|| Account::new(owner));
-            let result = merged.merge(&theirs);
+            let result = merged.merge(&theirs, faucet);
             let changed = differs(current, &merged);
             (changed.then_some(merged), result)
         })
@@ -370,6 +372,7 @@ fn refusal(e: &AccountError) -> Response {
         AccountError::BadSignature => ErrorKind::NotOwner,
         AccountError::InsufficientFunds { .. } => ErrorKind::InsufficientFunds,
         AccountError::DoubleSpend { .. } | AccountError::OutOfOrder { .. } => ErrorKind::Conflict,
+        AccountError::NoFaucet => ErrorKind::Forbidden,
         AccountError::WrongAccount
         | AccountError::Pointless
         | AccountError::Full

@@ -112,7 +112,8 @@ impl Record for Account {
 
     fn reverified(&self) -> Result<(Self, Option<String>), String> {
         let mut fresh = Account::new(*self.owner());
-        let problem = fresh.merge(self).err().map(|e| e.to_string());
+        // The node's own record: its faucet credits were checked when they arrived.
+        let problem = fresh.merge(self, true).err().map(|e| e.to_string());
         Ok((fresh, problem))
     }
 }

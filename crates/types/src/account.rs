@@ -226,6 +226,9 @@ pub enum AccountError {
     /// Balances would not fit in 64 bits.
     #[error("the balance would overflow")]
     Overflow,
+    /// A faucet credit in a network without a faucet.
+    #[error("this network has no faucet: faucet credits are not accepted")]
+    NoFaucet,
 }
 
 /// One account replica.
@@ -332,15 +335,21 @@ impl Account {
     }
 
     /// Merges another replica: credits first (they can only raise the balance), then debits
-    /// in nonce order. A debit that conflicts with ours is skipped and reported after the rest
-    /// were merged. Returns whether anything was added.
-    pub fn merge(&mut self, other: &Account) -> Result<bool, AccountError> {
+    /// in nonce order. Faucet credits are taken only if `faucet` says the network mints coins
+    /// (a replica from a faucet-less network cannot bring coins out of thin air). A credit or
+    /// debit that fails its checks is skipped and the first such failure reported after the
+    /// rest were merged. Returns whether anything was added.
+    pub fn merge(&mut self, other: &Account, faucet: bool) -> Result<bool, AccountError> {
         if other.owner != self.owner {
             return Err(AccountError::WrongAccount);
         }
         let mut changed = false;
         let mut first_error = None;
         for credit in other.credits.values() {
+            if !faucet && matches!(credit, Credit::Faucet { .. }) {
+                first_error.get_or_insert(AccountError::NoFaucet);
+                continue;
+            }
             match self.apply_credit(credit) {
                 Ok(new) => changed |= new,
                 Err(e) => {
@@ -445,14 +454,27 @@ mod tests {
         r1.apply_debit(&pay(&alice, &bob, "3", 1)).expect("debit");
         r2.apply_credit(&faucet(&alice, "1", 2)).expect("credit");
         let mut m = r1.clone();
-        assert_eq!(m.merge(&r2), Ok(true));
+        assert_eq!(m.merge(&r2, true), Ok(true));
         assert_eq!(m.balance().expect("balance").to_string(), "8");
         // r3 spent nonce 1 differently: the merge keeps ours and reports the conflict.
         let mut r3 = Account::new(alice.public_key());
         r3.apply_credit(&faucet(&alice, "10", 1)).expect("credit");
         r3.apply_debit(&pay(&alice, &carol, "3", 1)).expect("debit");
-        assert_eq!(m.merge(&r3), Err(AccountError::DoubleSpend { nonce: 1 }));
+        assert_eq!(m.merge(&r3, true), Err(AccountError::DoubleSpend { nonce: 1 }));
         assert_eq!(m.debit(1).map(|d| d.transfer.to), Some(bob.public_key()));
+    }
+
+    #[test]
+    fn a_faucet_less_merge_refuses_minted_coins() {
+        let (alice, bob) = (kp(1), kp(2));
+        let mut minted = Account::new(alice.public_key());
+        minted.apply_credit(&faucet(&alice, "1000", 1)).expect("credit");
+        minted.apply_credit(&Credit::Transfer(pay(&bob, &alice, "1", 1))).expect("credit");
+        let mut honest = Account::new(alice.public_key());
+        assert_eq!(honest.merge(&minted, false), Err(AccountError::NoFaucet));
+        assert_eq!(honest.balance().expect("balance").to_string(), "1", "the transfer came through");
+        assert_eq!(honest.merge(&minted, true), Ok(true));
+        assert_eq!(honest.balance().expect("balance").to_string(), "1001");
     }
 
     #[test]

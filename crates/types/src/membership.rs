@@ -58,15 +58,20 @@ impl Membership {
     /// The membership of a new network of one node.
     pub fn genesis(info: NodeInfo, replication_factor: u8, faucet: bool) -> Self {
         let mut m = Self { replication_factor, faucet, members: BTreeMap::new() };
-        m.announce(info);
+        // The first member always fits.
+        let _ = m.announce(info);
         m
     }
 
-    /// Records `info` as joined, with a version above any this node had. Returns the version.
-    pub fn announce(&mut self, info: NodeInfo) -> u64 {
+    /// Records `info` as joined, with a version above any this node had. Returns the version,
+    /// or `None` (changing nothing) for a new member when the membership holds [`MAX_MEMBERS`].
+    pub fn announce(&mut self, info: NodeInfo) -> Option<u64> {
+        if !self.members.contains_key(&info.id) && self.members.len() >= MAX_MEMBERS {
+            return None;
+        }
         let version = self.members.get(&info.id).map_or(1, |m| m.version + 1);
         self.members.insert(info.id, Member { info, version, state: MemberState::Joined });
-        version
+        Some(version)
     }
 
     /// Records `id` as gone. Returns whether it was a member.

@@ -101,7 +101,8 @@ pub(super) async fn account(net: &Net, owner: PublicKey) -> Result<Account, Erro
     for response in answers.found {
         match response {
             Response::Account(replica) if *replica.owner() == owner => {
-                if let Err(e) = merged.merge(&replica) {
+                // The client cannot tell whether the network has a faucet; nodes check that.
+                if let Err(e) = merged.merge(&replica, true) {
                     debug!("skipped part of an account replica: {e}");
                 }
             }
