@@ -9,5 +9,6 @@
 export { Safe } from './api/safe.js';
 export type { ByteRange, CallOptions, ConnectOptions, Keypair, NetworkInfo, Progress, PublicFile, RegisterEntry, SafeData, XorUrlBase } from './api/types.js';
 export { ErrorCodes, SafeError, type ErrorCode } from './core/errors.js';
+export { SafeUrl, type ContentType, type DataType, type SafeUrlEncodeOptions } from './api/safe-url.js';
 export { RwLock, type Release } from './core/lock.js';
 export type { OperationEvent } from './core/debug.js';

@@ -5,7 +5,8 @@
 //! - [`XorName`]: a 256-bit name; chunks, registers, accounts and nodes all live in this space.
 //! - [`Chunk`]: immutable content, addressed by the SHA3-256 of its bytes.
 //! - [`NetworkMap`] / [`NodeInfo`]: who is in the network, where they listen, which key they hold.
-//! - [`SafeUrl`]: the `safe://` XOR-URL format of sn_api 0.66-0.82.
+//! - [`SafeUrl`]: the `safe://` XOR-URL format of sn_api 0.66-0.82, and [`VersionHash`], the
+//!   content version (`?v=`) it can carry.
 //! - [`keys`]: ed25519 owners and domain-separated signatures.
 //! - [`register`]: the Merkle-DAG register CRDT.
 //! - [`account`]: test-coin accounts, amounts and signed transfers.
@@ -20,9 +21,11 @@ pub mod membership;
 mod network;
 pub mod register;
 mod url;
+mod version_hash;
 pub mod wire;
 
 pub use chunk::{Chunk, ChunkError, MAX_CHUNK_SIZE};
 pub use network::{node_id, NetworkMap, NodeInfo, DEFAULT_REPLICATION_FACTOR};
 pub use url::{ContentType, DataType, SafeUrl, UrlError, XorUrlBase};
+pub use version_hash::{VersionHash, VersionHashError};
 pub use xor_name::{XorName, XOR_NAME_LEN};

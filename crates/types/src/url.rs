@@ -10,6 +10,9 @@
 //! where the type tag is written as its big-endian bytes without leading zeros (0 to 8 bytes),
 //! it is a XOR-URL: it names the data directly. Any other top name is an NRS name, whose register
 //! lives at SHA3-256 of the top name with type tag 1500.
+//!
+//! The query is opaque except for its last `v` key: the content version, a [`VersionHash`]. A
+//! `v` that is not a version hash makes the URL invalid.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +21,7 @@ use multibase::Base;
 use xor_name::{XorName, XOR_NAME_LEN};
 
 use crate::media_types;
+use crate::version_hash::VersionHash;
 
 /// The only XOR-URL encoding version there is.
 const ENCODING_VERSION: u8 = 1;
@@ -28,6 +32,8 @@ const MAX_ENCODED_LEN: usize = MIN_ENCODED_LEN + 8;
 const SCHEME: &str = "safe";
 /// Type tag of NRS map registers.
 pub(crate) const NRS_MAP_TYPE_TAG: u64 = 1500;
+/// The query key that holds the content version.
+const VERSION_KEY: &str = "v";
 
 /// Why a string is not a valid `safe://` URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -174,6 +180,23 @@ impl ContentType {
     }
 }
 
+impl FromStr for ContentType {
+    type Err = UrlError;
+
+    /// The inverse of `Display`: `Raw`, `Wallet`, `FilesContainer`, `NrsMapContainer`,
+    /// `Multimap`, or a MIME type the format has a code for.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "Raw" => Self::Raw,
+            "Wallet" => Self::Wallet,
+            "FilesContainer" => Self::FilesContainer,
+            "NrsMapContainer" => Self::NrsMapContainer,
+            "Multimap" => Self::Multimap,
+            media_type => Self::media_type(media_type)?,
+        })
+    }
+}
+
 impl fmt::Display for ContentType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -219,6 +242,23 @@ impl fmt::Display for DataType {
     }
 }
 
+impl FromStr for DataType {
+    type Err = String;
+
+    /// The inverse of `Display`: `SafeKey`, `File`, `Register` or `Spentbook`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "SafeKey" => Ok(Self::SafeKey),
+            "File" => Ok(Self::File),
+            "Register" => Ok(Self::Register),
+            "Spentbook" => Ok(Self::Spentbook),
+            other => Err(format!(
+                "unknown data type '{other}': use 'SafeKey', 'File', 'Register' or 'Spentbook'"
+            )),
+        }
+    }
+}
+
 /// A parsed `safe://` URL: either a XOR-URL or an NRS URL.
 ///
 /// For both kinds the fields that name network data (`xorname`, `type_tag`, `content_type`,
@@ -239,6 +279,8 @@ pub struct SafeUrl {
     query: String,
     /// Without the `#`.
     fragment: String,
+    /// The last `v` of the query, checked; kept in step with `query`.
+    content_version: Option<VersionHash>,
 }
 
 impl SafeUrl {
@@ -262,6 +304,7 @@ impl SafeUrl {
             path: String::new(),
             query: String::new(),
             fragment: String::new(),
+            content_version: None,
         })
     }
 
@@ -270,7 +313,7 @@ impl SafeUrl {
         let parts = Parts::split(url)?;
         let top = parts.top_name();
         match decode_name(top) {
-            Ok(decoded) => Ok(Self::from_parts(parts, decoded, false)),
+            Ok(decoded) => Self::from_parts(url, parts, decoded, false),
             Err(DecodeError::NotXorUrl) => {
                 let decoded = Decoded {
                     xorname: XorName::from_content(top.as_bytes()),
@@ -278,7 +321,7 @@ impl SafeUrl {
                     content_type: ContentType::NrsMapContainer,
                     data_type: DataType::Register,
                 };
-                Ok(Self::from_parts(parts, decoded, true))
+                Self::from_parts(url, parts, decoded, true)
             }
             Err(DecodeError::Invalid(reason)) => {
                 Err(UrlError::XorUrl { name: top.to_owned(), reason })
@@ -291,7 +334,7 @@ impl SafeUrl {
         let parts = Parts::split(url)?;
         let top = parts.top_name().to_owned();
         match decode_name(&top) {
-            Ok(decoded) => Ok(Self::from_parts(parts, decoded, false)),
+            Ok(decoded) => Self::from_parts(url, parts, decoded, false),
             Err(DecodeError::NotXorUrl) => Err(UrlError::XorUrl {
                 name: top,
                 reason: "it is not the multibase (base32z, base32 or base64) encoding of 36 to 44 \
@@ -302,10 +345,12 @@ impl SafeUrl {
         }
     }
 
-    fn from_parts(parts: Parts, d: Decoded, nrs: bool) -> Self {
+    fn from_parts(url: &str, parts: Parts, d: Decoded, nrs: bool) -> Result<Self, UrlError> {
+        let content_version = content_version_of(&parts.query)
+            .map_err(|reason| UrlError::Part { url: url.to_owned(), part: "query", reason })?;
         let mut names = parts.names;
         let top_name = names.pop().unwrap_or_default();
-        Self {
+        Ok(Self {
             xorname: d.xorname,
             type_tag: d.type_tag,
             content_type: d.content_type,
@@ -316,7 +361,8 @@ impl SafeUrl {
             path: parts.path,
             query: parts.query,
             fragment: parts.fragment,
-        }
+            content_version,
+        })
     }
 
     /// The address of the named data.
@@ -381,6 +427,70 @@ impl SafeUrl {
             reason,
         })?;
         self.path = path;
+        Ok(())
+    }
+
+    /// The path percent-decoded: `/dir one/café.txt` for `/dir%20one/caf%C3%A9.txt`. A `+`
+    /// stays a `+`. Fails when the decoded bytes are not UTF-8.
+    pub fn path_decoded(&self) -> Result<String, UrlError> {
+        String::from_utf8(percent_decode(&self.path, false)).map_err(|_| UrlError::Part {
+            url: self.to_string(),
+            part: "path",
+            reason: "it percent-decodes to bytes that are not UTF-8".into(),
+        })
+    }
+
+    /// The query's key-value pairs in order, decoded by the application/x-www-form-urlencoded
+    /// rules: pairs split at `&` (empty ones skipped), key and value at the first `=`, `+` is a
+    /// space, `%XX` a byte, and bytes that are not UTF-8 become U+FFFD.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        query_pieces(&self.query).map(decode_pair).collect()
+    }
+
+    /// The content version (the last `v` of the query), if the URL names one.
+    pub fn content_version(&self) -> Option<VersionHash> {
+        self.content_version
+    }
+
+    /// Sets or removes the content version. The first `v` pair becomes `v=<version>` (or goes,
+    /// for `None`), any later `v` pairs go, and a version is appended when there was no `v`;
+    /// the other pairs stay as written, in their order.
+    pub fn set_content_version(&mut self, version: Option<VersionHash>) {
+        let mut pieces: Vec<String> = Vec::new();
+        let mut placed = false;
+        for piece in query_pieces(&self.query) {
+            if decode_pair(piece).0 != VERSION_KEY {
+                pieces.push(piece.to_owned());
+            } else if let (Some(v), false) = (version, placed) {
+                pieces.push(format!("{VERSION_KEY}={v}"));
+                placed = true;
+            }
+        }
+        if let (Some(v), false) = (version, placed) {
+            pieces.push(format!("{VERSION_KEY}={v}"));
+        }
+        self.query = pieces.join("&");
+        self.content_version = version;
+    }
+
+    /// Replaces the sub names (`["a", "b"]` makes `safe://a.b.<top name>`); each must be a
+    /// non-empty label without `.` or characters a name cannot hold.
+    pub fn set_sub_names<S: AsRef<str>>(&mut self, sub_names: &[S]) -> Result<(), UrlError> {
+        for label in sub_names {
+            let label = label.as_ref();
+            let reason = if label.is_empty() {
+                Some("it has an empty label".to_owned())
+            } else {
+                label
+                    .chars()
+                    .find(|c| !is_name_char(*c) || *c == '.')
+                    .map(|c| format!("the character {c:?} is not allowed in a name"))
+            };
+            if let Some(reason) = reason {
+                return Err(UrlError::Name { url: self.to_string(), reason });
+            }
+        }
+        self.sub_names = sub_names.iter().map(|l| l.as_ref().to_owned()).collect();
         Ok(())
     }
 
@@ -546,11 +656,18 @@ impl Parts {
 /// may itself contain `/`. Such a name is recognised by its length (a whole encoding of 36 to 44
 /// bytes, followed by the end or a `/`) and by decoding to a valid XOR-URL; when several lengths
 /// fit, the shortest wins, so a path is never swallowed into a name it could be split from.
+///
+/// A fit whose remaining path holds `//` (never a valid path) is passed over for a longer one:
+/// that is how a name whose type tag encodes to a run of `/` (such as tag 2^64-1) is read whole.
+/// Some strings stay ambiguous: the base64 name of tag 2^53-1 (tag characters `H////////w`) is
+/// also a 42-byte name followed by the path `/w`, and is read so. Use base32z to avoid that.
 fn split_host(s: &str) -> (&str, &str) {
     let plain = s.find('/').unwrap_or(s.len());
     let top_start = s[..plain].rfind('.').map_or(0, |i| i + 1);
     let top = &s[top_start..plain];
     if plain < s.len() && top.starts_with('m') && decode_name(top).is_err() {
+        // Kept so that a URL with no better reading fails on its path as it always did.
+        let mut first_fit = None;
         for bytes in MIN_ENCODED_LEN..=MAX_ENCODED_LEN {
             let end = top_start + 1 + (bytes * 4).div_ceil(3);
             let Some(candidate) = s.get(top_start..end) else { break };
@@ -558,11 +675,65 @@ fn split_host(s: &str) -> (&str, &str) {
             let all_base64 =
                 candidate[1..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
             if ends_there && all_base64 && decode_name(candidate).is_ok() {
-                return s.split_at(end);
+                if !s[end..].contains("//") {
+                    return s.split_at(end);
+                }
+                first_fit.get_or_insert(end);
             }
+        }
+        if let Some(end) = first_fit {
+            return s.split_at(end);
         }
     }
     s.split_at(plain)
+}
+
+/// The non-empty `&`-separated pieces of a query, as written.
+fn query_pieces(query: &str) -> impl Iterator<Item = &str> {
+    query.split('&').filter(|p| !p.is_empty())
+}
+
+/// One query piece as a decoded (key, value) pair; a piece without `=` has an empty value.
+fn decode_pair(piece: &str) -> (String, String) {
+    let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
+    let decode = |s: &str| String::from_utf8_lossy(&percent_decode(s, true)).into_owned();
+    (decode(key), decode(value))
+}
+
+/// `%XX` to the byte XX (a `%` not followed by two hex digits stays as it is), and `+` to a
+/// space when `plus_is_space`.
+fn percent_decode(s: &str, plus_is_space: bool) -> Vec<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let escaped = match bytes.get(i + 1..i + 3) {
+            Some(&[hi, lo]) if b == b'%' => hex(hi).zip(hex(lo)).map(|(hi, lo)| hi << 4 | lo),
+            _ => None,
+        };
+        match escaped {
+            Some(decoded) => {
+                out.push(decoded);
+                i += 3;
+            }
+            None => {
+                out.push(if b == b'+' && plus_is_space { b' ' } else { b });
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The content version of a query: its last `v` pair, which must be a version hash.
+fn content_version_of(query: &str) -> Result<Option<VersionHash>, String> {
+    let Some((_, value)) =
+        query_pieces(query).map(decode_pair).filter(|(k, _)| k == VERSION_KEY).last()
+    else {
+        return Ok(None);
+    };
+    value.parse().map(Some).map_err(|e| format!("{VERSION_KEY}={value} is not a version hash: {e}"))
 }
 
 fn is_name_char(c: char) -> bool {
@@ -697,6 +868,21 @@ mod tests {
         assert_eq!(SafeUrl::parse(&url.to_string()).expect("valid").type_tag(), u64::MAX);
     }
 
+    /// Tag 2^64-1 with xorname 32 x 0xff: every byte after the header is ff, so the base64 name
+    /// is "mAQAAAv" + 52 x '/' + '8' (59 characters, 44 bytes). Its 36-, 39- and 42-byte
+    /// prefixes also decode, but would leave a path holding "//"; the whole name is read.
+    #[test]
+    fn base64_name_of_largest_tag_reads_whole() {
+        let name = format!("mAQAAAv{}8", "/".repeat(52));
+        let url = SafeUrl::parse(&format!("safe://{name}")).expect("valid");
+        assert_eq!((url.top_name(), url.path(), url.type_tag()), (name.as_str(), "", u64::MAX));
+        let url = SafeUrl::parse(&format!("safe://{name}/p")).expect("valid");
+        assert_eq!((url.path(), url.type_tag()), ("/p", u64::MAX));
+        // No reading without '//' in the path: the error is about the path, as before.
+        let err = SafeUrl::parse(&format!("safe://{name}//p")).expect_err("'//'");
+        assert!(matches!(err, UrlError::Part { part: "path", .. }), "{err}");
+    }
+
     #[test]
     fn rejects_decoded_length_outside_36_to_44() {
         for len in [35usize, 45] {
@@ -756,19 +942,135 @@ mod tests {
     #[test]
     fn keeps_sub_names_path_query_fragment() {
         let name = &zero_file_vectors()[0].1;
-        let s = format!("safe://a.b.{name}/dir/file%20name.txt?q=1&v=x#frag");
+        // `v` must be a version hash: 32 zero bytes are "h" and 52 x 'y'.
+        let v = format!("h{}", "y".repeat(52));
+        let s = format!("safe://a.b.{name}/dir/file%20name.txt?q=1&v={v}#frag");
         let url = SafeUrl::parse(&s).expect("valid");
         assert_eq!(url.sub_names(), ["a", "b"]);
         assert_eq!(url.top_name(), name);
         assert_eq!(url.path(), "/dir/file%20name.txt");
-        assert_eq!(url.query(), "q=1&v=x");
+        assert_eq!(url.query(), format!("q=1&v={v}"));
         assert_eq!(url.fragment(), "frag");
         assert_eq!(url.to_string(), s);
         let b64 = url.to_xorurl(XorUrlBase::Base64);
         assert_eq!(
             b64,
-            format!("safe://a.b.mAQAAAQAA{}/dir/file%20name.txt?q=1&v=x#frag", "A".repeat(40))
+            format!("safe://a.b.mAQAAAQAA{}/dir/file%20name.txt?q=1&v={v}#frag", "A".repeat(40))
         );
+    }
+
+    fn entry(byte: u8) -> VersionHash {
+        VersionHash::new(crate::register::EntryHash([byte; 32]))
+    }
+
+    #[test]
+    fn content_version_is_the_last_v() {
+        // 32 x 0x00 -> "h" + 52 x 'y'; 32 x 0xff -> "h" + 51 x '9' + 'o' (see version_hash.rs).
+        let (v0, v1) = (entry(0), entry(0xff));
+        let url = SafeUrl::parse(&format!("safe://site?v={v0}&a=1&v={v1}")).expect("valid");
+        assert_eq!(url.content_version(), Some(v1));
+        // The key is compared decoded: %76 is 'v'.
+        let url = SafeUrl::parse(&format!("safe://site?%76={v0}")).expect("valid");
+        assert_eq!(url.content_version(), Some(v0));
+        assert_eq!(SafeUrl::parse("safe://site?a=1").expect("valid").content_version(), None);
+        let none = SafeUrl::new_xorurl(
+            XorName([0; 32]),
+            0,
+            ContentType::Raw,
+            DataType::File,
+            XorUrlBase::Base32z,
+        );
+        assert_eq!(none.expect("encodable").content_version(), None);
+    }
+
+    #[test]
+    fn rejects_a_v_that_is_no_version_hash() {
+        for bad in
+            ["v=x", "v=", "v", &format!("v=b{}", "a".repeat(52)), &format!("v=h{}", "y".repeat(50))]
+        {
+            let err = SafeUrl::parse(&format!("safe://site?{bad}")).expect_err(bad);
+            let UrlError::Part { part: "query", reason, .. } = &err else {
+                panic!("{bad}: {err}");
+            };
+            assert!(reason.contains("is not a version hash"), "{bad}: {err}");
+        }
+        // Only the last v is the content version, so only it is checked (as sn_api does).
+        assert!(SafeUrl::parse(&format!("safe://site?v=x&v={}", entry(1))).is_ok());
+    }
+
+    #[test]
+    fn set_content_version_keeps_other_pairs() {
+        let (v0, v1) = (entry(0), entry(0xff));
+        let mut url =
+            SafeUrl::parse(&format!("safe://site/p?a=1&v={v0}&b=x+y&&v={v0}#f")).expect("valid");
+        url.set_content_version(Some(v1));
+        assert_eq!(url.to_string(), format!("safe://site/p?a=1&v={v1}&b=x+y#f"));
+        assert_eq!(url.content_version(), Some(v1));
+        url.set_content_version(None);
+        assert_eq!(url.to_string(), "safe://site/p?a=1&b=x+y#f");
+        assert_eq!(url.content_version(), None);
+        let mut bare = SafeUrl::parse("safe://site").expect("valid");
+        bare.set_content_version(Some(v0));
+        assert_eq!(bare.to_string(), format!("safe://site?v={v0}"));
+        assert_eq!(SafeUrl::parse(&bare.to_string()).expect("valid"), bare);
+        bare.set_content_version(None);
+        assert_eq!(bare.to_string(), "safe://site");
+    }
+
+    #[test]
+    fn query_pairs_follow_form_urlencoding() {
+        let url = SafeUrl::parse("safe://site?name=a+b&x=%26%3D&empty=&flag&&k=v=w&bad=%FFa%C3")
+            .expect("valid");
+        let expected = [
+            ("name", "a b"),
+            ("x", "&="),
+            ("empty", ""),
+            ("flag", ""),
+            ("k", "v=w"),
+            ("bad", "\u{fffd}a\u{fffd}"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(url.query_pairs(), expected);
+    }
+
+    #[test]
+    fn path_decoded_is_utf8() {
+        let url = SafeUrl::parse("safe://site/dir%20one/caf%C3%A9+x.txt").expect("valid");
+        assert_eq!(url.path_decoded().expect("utf-8"), "/dir one/café+x.txt");
+        let bad = SafeUrl::parse("safe://site/%FF").expect("valid");
+        assert!(matches!(bad.path_decoded(), Err(UrlError::Part { part: "path", .. })));
+    }
+
+    #[test]
+    fn set_sub_names_checks_labels() {
+        let mut url = SafeUrl::parse("safe://a.b.site/p").expect("valid");
+        url.set_sub_names(&["x", "y", "z"]).expect("valid labels");
+        assert_eq!(url.to_string(), "safe://x.y.z.site/p");
+        url.set_sub_names::<&str>(&[]).expect("no labels");
+        assert_eq!(url.to_string(), "safe://site/p");
+        for bad in ["", "a.b", "a b", "a/b"] {
+            assert!(url.set_sub_names(&[bad]).is_err(), "{bad:?}");
+        }
+        assert_eq!(url.to_string(), "safe://site/p");
+    }
+
+    #[test]
+    fn content_and_data_types_parse_their_display() {
+        for ct in [
+            ContentType::Raw,
+            ContentType::Wallet,
+            ContentType::FilesContainer,
+            ContentType::NrsMapContainer,
+            ContentType::Multimap,
+            ContentType::media_type("image/png").expect("known"),
+        ] {
+            assert_eq!(ct.to_string().parse::<ContentType>(), Ok(ct));
+        }
+        assert!("text/unknown".parse::<ContentType>().is_err());
+        for dt in [DataType::SafeKey, DataType::File, DataType::Register, DataType::Spentbook] {
+            assert_eq!(dt.to_string().parse::<DataType>(), Ok(dt));
+        }
+        assert!("Blob".parse::<DataType>().is_err());
     }
 
     #[test]
