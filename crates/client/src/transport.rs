@@ -17,18 +17,24 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use quinn_proto::{
-    ConnectionHandle, DatagramEvent, Dir, Endpoint, EndpointConfig, Event, ReadError, StreamEvent,
-    StreamId, TransportConfig, VarInt, WriteError,
+    ConnectionHandle, DatagramEvent, Dir, Endpoint, EndpointConfig, Event, MtuDiscoveryConfig,
+    ReadError, StreamEvent, StreamId, TransportConfig, VarInt, WriteError,
 };
 use safe_types::wire::{self, Response, LENGTH_PREFIX};
 use safe_types::XorName;
 use tracing::{debug, warn};
 
-
 /// How long a connection may stay silent before it is dropped (and a handshake given up).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Flow-control window of a response stream: a whole chunk frame fits.
 const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+/// The largest UDP payload this client accepts (advertised to nodes).
+const MAX_UDP_PAYLOAD: u16 = 65_527;
+/// How large a datagram the client may try towards a node on the loopback interface. A host's
+/// UDP socket (node:dgram) cannot forbid fragmentation, so path MTU discovery past the usual
+/// 1452 bytes is only safe where nothing fragments; there, fewer and larger datagrams mean far
+/// fewer crossings between the host and the component.
+const LOOPBACK_MTU: u16 = 16_384;
 
 /// Identifies a request while it is in flight.
 pub(crate) type RequestId = u64;
@@ -118,6 +124,8 @@ pub(crate) struct Transport {
     endpoint_transmits: VecDeque<(usize, SocketAddr, Vec<u8>)>,
     endpoint_config: Arc<EndpointConfig>,
     transport_config: Arc<TransportConfig>,
+    /// As `transport_config`, with path MTU discovery up to [`LOOPBACK_MTU`].
+    loopback_transport_config: Arc<TransportConfig>,
 }
 
 /// A datagram to send.
@@ -133,13 +141,9 @@ pub struct Transmit {
 
 impl Transport {
     pub(crate) fn new() -> Self {
-        let mut transport = TransportConfig::default();
-        transport
-            .max_idle_timeout(Some(VarInt::from_u32(IDLE_TIMEOUT.as_millis() as u32).into()))
-            .stream_receive_window(VarInt::from_u32(STREAM_WINDOW))
-            // Nodes never open streams towards a client.
-            .max_concurrent_bidi_streams(VarInt::from_u32(0))
-            .max_concurrent_uni_streams(VarInt::from_u32(0));
+        let mut endpoint_config = EndpointConfig::default();
+        // A constant in range: cannot fail; keep quinn's default if it ever did.
+        let _ = endpoint_config.max_udp_payload_size(MAX_UDP_PAYLOAD);
         Self {
             sockets: Vec::new(),
             conns: HashMap::new(),
@@ -150,8 +154,9 @@ impl Transport {
             queued: VecDeque::new(),
             next_request: 0,
             endpoint_transmits: VecDeque::new(),
-            endpoint_config: Arc::new(EndpointConfig::default()),
-            transport_config: Arc::new(transport),
+            endpoint_config: Arc::new(endpoint_config),
+            transport_config: Arc::new(transport_config(None)),
+            loopback_transport_config: Arc::new(transport_config(Some(LOOPBACK_MTU))),
         }
     }
 
@@ -349,7 +354,11 @@ impl Transport {
         let crypto =
             safe_tls::client_crypto(target.id, None).map_err(|e| connect_err(e.to_string()))?;
         let mut config = quinn_proto::ClientConfig::new(Arc::new(crypto));
-        config.transport_config(self.transport_config.clone());
+        config.transport_config(if target.addr.ip().is_loopback() {
+            self.loopback_transport_config.clone()
+        } else {
+            self.transport_config.clone()
+        });
         let (handle, inner) = self.sockets[socket]
             .endpoint
             .connect(now, config, target.addr, safe_tls::SERVER_NAME)
@@ -404,8 +413,11 @@ impl Transport {
                     let addr = conn.target.addr;
                     debug!(%addr, %reason, "connection lost");
                     conn.closed = true;
-                    let failed: Vec<RequestId> =
-                        conn.waiting.drain(..).chain(conn.streams.drain().map(|(_, r)| r)).collect();
+                    let failed: Vec<RequestId> = conn
+                        .waiting
+                        .drain(..)
+                        .chain(conn.streams.drain().map(|(_, r)| r))
+                        .collect();
                     self.routes.retain(|_, k| *k != key);
                     let reason = if conn.inner.is_handshaking() || conn.peer.is_none() {
                         RequestError::Connect { addr, reason: reason.to_string() }
@@ -550,6 +562,24 @@ impl Transport {
             }
         }
     }
+}
+
+/// The transport settings of a connection to a node; `mtu` raises the bound of path MTU
+/// discovery above quinn's default.
+fn transport_config(mtu: Option<u16>) -> TransportConfig {
+    let mut transport = TransportConfig::default();
+    transport
+        .max_idle_timeout(Some(VarInt::from_u32(IDLE_TIMEOUT.as_millis() as u32).into()))
+        .stream_receive_window(VarInt::from_u32(STREAM_WINDOW))
+        // Nodes never open streams towards a client.
+        .max_concurrent_bidi_streams(VarInt::from_u32(0))
+        .max_concurrent_uni_streams(VarInt::from_u32(0));
+    if let Some(upper_bound) = mtu {
+        let mut mtud = MtuDiscoveryConfig::default();
+        mtud.upper_bound(upper_bound);
+        transport.mtu_discovery_config(Some(mtud));
+    }
+    transport
 }
 
 /// Checks a response being received against the length its prefix announced.

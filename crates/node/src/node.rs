@@ -278,6 +278,10 @@ fn bind(
     let bind_error = |source| NodeError::Bind { addr: *listen, source };
     let socket = UdpSocket::bind(listen).map_err(bind_error)?;
     let mut endpoint_config = EndpointConfig::new(Arc::new(identity.reset_key()));
+    // Accept large datagrams; how large the node sends is found by path MTU discovery.
+    endpoint_config
+        .max_udp_payload_size(server::MAX_UDP_PAYLOAD)
+        .map_err(|_| bind_error(std::io::Error::other("invalid maximum UDP payload size")))?;
     // Both keys survive restarts: see `NodeIdentity::connection_id_key`.
     let cid_key = identity.connection_id_key();
     endpoint_config.cid_generator(move || Box::new(HashedConnectionIdGenerator::from_key(cid_key)));

@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use quinn::crypto::rustls::QuicServerConfig;
 use quinn::{
-    ConnectionError, Endpoint, IdleTimeout, Incoming, ReadError, ReadExactError, RecvStream,
-    SendStream, ServerConfig, TransportConfig, VarInt,
+    ConnectionError, Endpoint, IdleTimeout, Incoming, MtuDiscoveryConfig, ReadError,
+    ReadExactError, RecvStream, SendStream, ServerConfig, TransportConfig, VarInt,
 };
 use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response, WireError};
 use safe_types::XorName;
@@ -52,6 +52,13 @@ const IDLE_TIMEOUT_MS: u32 = 30_000;
 /// Per-stream receive window: a whole maximal request frame fits, so a peer can send a full
 /// frame without waiting for the node to read.
 const STREAM_RECEIVE_WINDOW: u32 = 2 * 1024 * 1024 + 1024;
+/// The largest UDP payload the node accepts.
+pub(crate) const MAX_UDP_PAYLOAD: u16 = 65_527;
+/// How large a datagram path MTU discovery may try. The node's socket forbids fragmentation, so
+/// on a real path larger probes are lost and discovery settles on the path's MTU; on loopback it
+/// reaches this, which cuts the number of datagrams (and of crossings into a wasm client) many
+/// times over.
+const MTU_DISCOVERY_UPPER_BOUND: u16 = 16_384;
 /// Per-connection receive window: bounds the unread data a connection can park in the node.
 const CONNECTION_RECEIVE_WINDOW: u32 = 8 * 1024 * 1024;
 /// Per-connection send window: room for a few full responses in flight.
@@ -86,6 +93,9 @@ pub(crate) fn outbound_transport() -> TransportConfig {
 
 fn base_transport() -> TransportConfig {
     let mut transport = TransportConfig::default();
+    let mut mtud = MtuDiscoveryConfig::default();
+    mtud.upper_bound(MTU_DISCOVERY_UPPER_BOUND);
+    transport.mtu_discovery_config(Some(mtud));
     transport
         .max_concurrent_uni_streams(VarInt::from_u32(0))
         .max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(IDLE_TIMEOUT_MS))))
