@@ -17,8 +17,10 @@ mod transport;
 pub use client::{Client, Completion, Config, OpId, Progress, ProgressUnit};
 pub use error::{Error, ErrorCode};
 pub use ops::{
-    ByteRange, Contact, KeypairInfo, NetworkInfo, Operation, Output, PublicFile, RegisterEntry,
-    SafeData,
+    ByteRange, Contact, ContainerResult, FileChange, FileInfo, FilesContainerData, FilesMap,
+    KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapData, MultimapEntry, NetworkInfo,
+    NrsEntryData, NrsMapContainerData, Operation, Output, ProcessedFiles, PublicFile,
+    RegisterData, RegisterEntry, SafeData, SafeKeyData,
 };
 pub use safe_types;
 pub use source::{ByteSource, Source};

@@ -7,13 +7,15 @@
 mod harness;
 
 use bytes::Bytes;
-use harness::{content, range, Asked, MapLie, Sim};
+use harness::{content, range, url_address, Asked, MapLie, Sim, DATA_MAP_MAGIC};
 use safe_client::safe_types::{
     ContentType, DataType, SafeUrl, XorName, XorUrlBase, MAX_CHUNK_SIZE,
 };
-use safe_client::{ByteRange, Contact, ErrorCode, NetworkInfo, Operation, Output};
+use safe_client::{
+    ByteRange, ByteSource, Contact, ErrorCode, NetworkInfo, Operation, Output, Source,
+};
 
-/// The address a client must store `data` at: SHA3-256 of the bytes.
+/// SHA3-256 of the bytes: the address of a chunk, and of a file under 3 bytes (stored raw).
 fn address_of(data: &[u8]) -> XorName {
     XorName::from_content(data)
 }
@@ -121,54 +123,78 @@ fn store_then_get_on_one_node_uses_one_connection() {
     let got = sim.get(&url, None).expect("get");
 
     assert_eq!(&got[..], data);
-    assert_eq!(sim.nodes[0].store.get(&address_of(data)).map(|b| &b[..]), Some(&data[..]));
-    let address = address_of(data);
-    assert_eq!(
-        sim.nodes[0].requests(),
-        vec![Asked::NetworkMap, Asked::PutChunk(address), Asked::GetChunk(address)]
-    );
+    // 18 bytes are self-encrypted: three encrypted chunks, and the data map the URL names.
+    let chunks = sim.file_chunks(&url);
+    assert_eq!(chunks.len(), 4);
+    assert!(sim.nodes[0].store[&chunks[0]].starts_with(DATA_MAP_MAGIC));
+    let requests = sim.nodes[0].requests();
+    assert_eq!(requests.len(), 9, "{requests:?}");
+    assert_eq!(requests[0], Asked::NetworkMap);
+    // The encrypted chunks are stored first, the data map once they are.
+    let mut puts = requests[1..5].to_vec();
+    assert_eq!(puts[3], Asked::PutChunk(chunks[0]));
+    // Reading starts with the data map, then fetches the chunks it lists.
+    assert_eq!(requests[5], Asked::GetChunk(chunks[0]));
+    let mut gets = requests[6..].to_vec();
+    puts.sort_by_key(|a| format!("{a:?}"));
+    gets.sort_by_key(|a| format!("{a:?}"));
+    let mut expected_puts: Vec<Asked> = chunks.iter().map(|c| Asked::PutChunk(*c)).collect();
+    let mut expected_gets: Vec<Asked> = chunks[1..].iter().map(|c| Asked::GetChunk(*c)).collect();
+    expected_puts.sort_by_key(|a| format!("{a:?}"));
+    expected_gets.sort_by_key(|a| format!("{a:?}"));
+    assert_eq!(puts, expected_puts);
+    assert_eq!(gets, expected_gets);
     // The unpinned bootstrap connection proved node 0's id, so pinned requests reuse it.
     assert_eq!(sim.nodes[0].connections_seen(), 1);
     assert_eq!(sim.client.connections(), 1);
 }
 
 #[test]
-fn store_places_the_chunk_on_exactly_the_r_closest_nodes() {
+fn store_places_every_chunk_on_exactly_the_r_closest_nodes() {
     let mut sim = Sim::new(5);
     sim.connect();
     let data = content(4096, 1);
-    let address = address_of(&data);
-    let holders = sim.holders(&address);
-    assert_eq!(holders.len(), 4);
-    // Cross-check the placement rule independently: the 4 nodes of smallest XOR distance.
-    let mut by_distance: Vec<(Vec<u8>, usize)> = (0..5)
-        .map(|i| {
-            let d: Vec<u8> =
-                sim.nodes[i].id().0.iter().zip(address.0).map(|(a, b)| a ^ b).collect();
-            (d, i)
-        })
-        .collect();
-    by_distance.sort();
-    let expected: Vec<usize> = by_distance.iter().take(4).map(|(_, i)| *i).collect();
-    assert_eq!(holders, expected);
 
     let url = sim.store(&data, None);
 
-    for (i, node) in sim.nodes.iter().enumerate() {
-        let held = node.store.get(&address).map(|b| &b[..]);
-        if holders.contains(&i) {
-            assert_eq!(held, Some(&data[..]), "holder {i} has the chunk");
-            assert!(node.requests().contains(&Asked::PutChunk(address)));
-        } else {
-            assert_eq!(held, None, "node {i} is not a holder");
-            assert!(!node.requests().contains(&Asked::PutChunk(address)));
+    // The data map and the three encrypted chunks it lists.
+    let chunks = sim.file_chunks(&url);
+    assert_eq!(chunks.len(), 4);
+    for address in &chunks {
+        let holders = sim.holders(address);
+        assert_eq!(holders.len(), 4);
+        // Cross-check the placement rule independently: the 4 nodes of smallest XOR distance.
+        let mut by_distance: Vec<(Vec<u8>, usize)> = (0..5)
+            .map(|i| {
+                let d: Vec<u8> =
+                    sim.nodes[i].id().0.iter().zip(address.0).map(|(a, b)| a ^ b).collect();
+                (d, i)
+            })
+            .collect();
+        by_distance.sort();
+        let expected: Vec<usize> = by_distance.iter().take(4).map(|(_, i)| *i).collect();
+        assert_eq!(holders, expected);
+        let content = sim.stored_chunk(address).expect("stored");
+        assert_eq!(address_of(&content), *address, "content-addressed");
+        for (i, node) in sim.nodes.iter().enumerate() {
+            let held = node.store.get(address);
+            if holders.contains(&i) {
+                assert_eq!(held, Some(&content), "holder {i} has the chunk");
+                assert!(node.requests().contains(&Asked::PutChunk(*address)));
+            } else {
+                assert_eq!(held, None, "node {i} is not a holder");
+                assert!(!node.requests().contains(&Asked::PutChunk(*address)));
+            }
         }
     }
     assert_eq!(&sim.get(&url, None).expect("get")[..], &data[..]);
     // Reads go to the closest holder first, and it answered.
-    for (i, node) in sim.nodes.iter().enumerate() {
-        let asked = node.requests().contains(&Asked::GetChunk(address));
-        assert_eq!(asked, i == holders[0], "node {i} asked for the chunk: {asked}");
+    for address in &chunks {
+        let closest = sim.holders(address)[0];
+        for (i, node) in sim.nodes.iter().enumerate() {
+            let asked = node.requests().contains(&Asked::GetChunk(*address));
+            assert_eq!(asked, i == closest, "node {i} asked for the chunk: {asked}");
+        }
     }
 }
 
@@ -177,26 +203,36 @@ fn store_succeeds_with_one_of_four_holders_silent() {
     let mut sim = Sim::new(5);
     sim.connect();
     let data = content(2048, 2);
-    let address = address_of(&data);
-    let holders = sim.holders(&address);
-    sim.nodes[holders[0]].behaviour.silent = true;
+    let silent = 1;
+    sim.nodes[silent].behaviour.silent = true;
 
     let url = sim.store(&data, None);
 
-    let stored = holders.iter().filter(|&&i| sim.nodes[i].store.contains_key(&address)).count();
-    assert_eq!(stored, 3);
+    let chunks = sim.file_chunks(&url);
+    let mut silent_held = 0;
+    for address in &chunks {
+        let holders = sim.holders(address);
+        let stored = holders.iter().filter(|&&i| sim.nodes[i].store.contains_key(address)).count();
+        if holders.contains(&silent) {
+            silent_held += 1;
+            assert_eq!(stored, 3, "the silent holder has nothing");
+        } else {
+            assert_eq!(stored, 4);
+        }
+    }
+    assert!(silent_held > 0, "the silent node is a holder of some chunk of the file");
     assert_eq!(&sim.get(&url, None).expect("the next holder answers")[..], &data[..]);
 }
 
 #[test]
 fn store_fails_with_two_of_four_holders_silent() {
-    let mut sim = Sim::new(5);
+    // Four nodes, R = 4: every node holds every chunk of the file, so each chunk has two
+    // silent holders.
+    let mut sim = Sim::new(4);
     sim.connect();
     let data = content(2048, 3);
-    let address = address_of(&data);
-    let holders = sim.holders(&address);
-    sim.nodes[holders[1]].behaviour.silent = true;
-    sim.nodes[holders[3]].behaviour.silent = true;
+    sim.nodes[1].behaviour.silent = true;
+    sim.nodes[3].behaviour.silent = true;
 
     let err = sim.try_store(&data, None).expect_err("2 of 4 is not a majority");
 
@@ -212,8 +248,10 @@ fn with_fewer_nodes_than_r_every_node_holds_and_a_majority_of_them_is_needed() {
     let data = content(100, 4);
     sim.nodes[2].behaviour.silent = true;
     let url = sim.store(&data, None);
-    assert!(sim.nodes[0].store.contains_key(&address_of(&data)));
-    assert!(sim.nodes[1].store.contains_key(&address_of(&data)));
+    for address in sim.file_chunks(&url) {
+        assert!(sim.nodes[0].store.contains_key(&address));
+        assert!(sim.nodes[1].store.contains_key(&address));
+    }
 
     sim.nodes[1].behaviour.silent = true;
     let err = sim.try_store(&content(100, 5), None).expect_err("1 of 3");
@@ -234,21 +272,42 @@ fn sizes_from_empty_to_one_mib_round_trip_byte_exact() {
         let got = sim.get(&url, None).expect("get");
         assert_eq!(got.len(), len);
         assert!(got[..] == data[..], "{len}-byte file differs");
-        assert_eq!(SafeUrl::parse(&url).expect("valid url").xorname(), address_of(&data));
+        // Under 3 bytes a file is its own chunk; larger files are named by their data map.
+        let named = sim.nodes[0].store[&url_address(&url)].clone();
+        if len < 3 {
+            assert_eq!(url_address(&url), address_of(&data));
+        } else {
+            assert!(named.starts_with(DATA_MAP_MAGIC), "{len} bytes");
+            assert_eq!(url_address(&url), address_of(&named));
+        }
+    }
+}
+
+/// A source that only claims to be large: nothing may be read from it.
+struct Huge(u64);
+
+impl ByteSource for Huge {
+    fn size(&self) -> u64 {
+        self.0
+    }
+
+    fn read(&mut self, _max: usize) -> Result<Bytes, String> {
+        panic!("a file refused at start is never read")
     }
 }
 
 #[test]
-fn storing_more_than_one_mib_is_refused_at_start_before_anything_is_sent() {
+fn storing_more_than_the_maximum_file_size_is_refused_at_start_before_anything_is_sent() {
     let mut sim = Sim::new(1);
     sim.connect();
     let sent = sim.stats.sent;
-    let data = Bytes::from(vec![7u8; MAX_CHUNK_SIZE + 1]);
 
-    // An argument wrong on its face fails `start` itself.
-    let err = sim.start(Operation::StoreBytes { data, media_type: None }).expect_err("too large");
+    // An argument wrong on its face fails `start` itself. 64 GiB is beyond what one data-map
+    // chunk with one child level describes (and beyond what wasm32 addresses).
+    let source = Source::new(Huge(64 << 30));
+    let err = sim.start(Operation::StoreFile { source, media_type: None }).expect_err("too large");
     assert_eq!(err.code, ErrorCode::InvalidArgument, "{err}");
-    assert!(err.message.contains("1 MiB"), "{err}");
+    assert!(err.message.contains("68719476736 bytes") && err.message.contains("split"), "{err}");
     assert_eq!(sim.stats.sent, sent, "nothing was sent");
     assert!(sim.nodes[0].store.is_empty());
 }
@@ -322,7 +381,9 @@ fn fetch_describes_the_public_file() {
     let file = sim.fetch(&url, None).expect("fetch");
 
     assert_eq!(&file.data[..], &data[..]);
-    assert_eq!(file.xorname, address_of(&data));
+    // The file's address is its data map's.
+    assert_eq!(file.xorname, url_address(&url));
+    assert!(sim.nodes[0].store[&file.xorname].starts_with(DATA_MAP_MAGIC));
     assert_eq!(file.size, data.len() as u64);
     assert_eq!(file.media_type.as_deref(), Some("text/plain"));
     assert_eq!(file.resolved_from, url);
@@ -370,8 +431,8 @@ fn a_lying_closest_holder_is_skipped_for_the_next_one() {
     let mut sim = Sim::new(5);
     sim.connect();
     let data = content(10_000, 30);
-    let address = address_of(&data);
     let url = sim.store(&data, None);
+    let address = url_address(&url);
     let holders = sim.holders(&address);
     sim.nodes[holders[0]].behaviour.alter_chunks = true;
 
@@ -406,8 +467,8 @@ fn a_lie_is_caught_even_when_the_liar_is_the_only_one_holding_the_chunk() {
     let mut sim = Sim::new(5);
     sim.connect();
     let data = content(500, 32);
-    let address = address_of(&data);
     let url = sim.store(&data, None);
+    let address = url_address(&url);
     let holders = sim.holders(&address);
     for &i in &holders[1..] {
         sim.nodes[i].store.clear();
@@ -447,14 +508,11 @@ fn an_address_nobody_holds_is_not_found() {
 fn an_nrs_url_is_refused_at_start() {
     let mut sim = Sim::new(1);
     sim.connect();
-    for op in [
-        Operation::FilesGet { url: "safe://mysite/index.html".into(), range: None },
-        Operation::Fetch { url: "safe://mysite".into(), range: None },
-    ] {
-        let err = sim.start(op).expect_err("NRS is not resolved");
-        assert_eq!(err.code, ErrorCode::InvalidUrl, "{err}");
-        assert!(err.message.contains("NRS"), "{err}");
-    }
+    // filesGet reads XOR-URLs only; fetch resolves NRS names (see nrs_and_multimaps.rs).
+    let op = Operation::FilesGet { url: "safe://mysite/index.html".into(), range: None };
+    let err = sim.start(op).expect_err("NRS is not resolved");
+    assert_eq!(err.code, ErrorCode::InvalidUrl, "{err}");
+    assert!(err.message.contains("NRS"), "{err}");
 }
 
 #[test]
@@ -475,7 +533,9 @@ fn malformed_urls_and_non_file_urls_are_refused_at_start() {
     )
     .expect("url")
     .to_string();
-    let err = sim.start(Operation::Fetch { url: register, range: None }).expect_err("a register");
+    // filesGet reads files only; fetch resolves registers too (see nrs_and_multimaps.rs).
+    let err =
+        sim.start(Operation::FilesGet { url: register, range: None }).expect_err("a register");
     assert_eq!(err.code, ErrorCode::InvalidArgument, "{err}");
 }
 

@@ -19,8 +19,17 @@ fn create(sim: &mut Sim, tag: u64) -> String {
     }
 }
 
-fn write(sim: &mut Sim, url: &str, entry: &str, parents: Option<Vec<String>>) -> Result<String, safe_client::Error> {
-    let op = Operation::RegisterWrite { url: url.into(), entry: Bytes::copy_from_slice(entry.as_bytes()), parents };
+fn write(
+    sim: &mut Sim,
+    url: &str,
+    entry: &str,
+    parents: Option<Vec<String>>,
+) -> Result<String, safe_client::Error> {
+    let op = Operation::RegisterWrite {
+        url: url.into(),
+        entry: Bytes::copy_from_slice(entry.as_bytes()),
+        parents,
+    };
     sim.run(op).map(|o| match o {
         Output::EntryHash(h) => h,
         other => panic!("register write gave {other:?}"),
@@ -150,13 +159,24 @@ fn register_arguments_are_checked_at_start() {
     let mut sim = Sim::new(1);
     sim.connect();
     let url = create(&mut sim, 1);
-    let big = Operation::RegisterWrite { url: url.clone(), entry: Bytes::from(vec![0u8; 1025]), parents: None };
+    let big = Operation::RegisterWrite {
+        url: url.clone(),
+        entry: Bytes::from(vec![0u8; 1025]),
+        parents: None,
+    };
     let id = sim.start(big).expect("size is checked when the operation runs");
-    assert_eq!(sim.run_until_complete(id).result.expect_err("too big").code, ErrorCode::InvalidArgument);
+    assert_eq!(
+        sim.run_until_complete(id).result.expect_err("too big").code,
+        ErrorCode::InvalidArgument
+    );
     for bad in [
         Operation::RegisterRead { url: "safe://not a url".into() },
         Operation::RegisterReadEntry { url: url.clone(), hash: "xyz".into() },
-        Operation::RegisterWrite { url: url.clone(), entry: Bytes::new(), parents: Some(vec!["00".into()]) },
+        Operation::RegisterWrite {
+            url: url.clone(),
+            entry: Bytes::new(),
+            parents: Some(vec!["00".into()]),
+        },
         Operation::SetKeypair { secret_key: "short".into() },
     ] {
         let err = sim.start(bad).expect_err("refused at start");
@@ -165,8 +185,16 @@ fn register_arguments_are_checked_at_start() {
     let file_url = sim.store(b"a file", None);
     let err = sim.start(Operation::RegisterRead { url: file_url }).expect_err("not a register");
     assert_eq!(err.code, ErrorCode::InvalidArgument);
-    let missing = SafeUrl::new_xorurl(XorName([3; 32]), 5, safe_client::safe_types::ContentType::Raw, DataType::Register, Default::default()).expect("url");
-    let err = sim.run(Operation::RegisterRead { url: missing.to_string() }).expect_err("none there");
+    let missing = SafeUrl::new_xorurl(
+        XorName([3; 32]),
+        5,
+        safe_client::safe_types::ContentType::Raw,
+        DataType::Register,
+        Default::default(),
+    )
+    .expect("url");
+    let err =
+        sim.run(Operation::RegisterRead { url: missing.to_string() }).expect_err("none there");
     assert_eq!(err.code, ErrorCode::NotFound);
 }
 
@@ -211,7 +239,9 @@ fn a_network_without_a_faucet_says_so() {
         n.faucet = false;
     }
     sim.connect();
-    let err = sim.run(Operation::KeysCreatePreloadTestCoins { amount: "1".into() }).expect_err("no faucet");
+    let err = sim
+        .run(Operation::KeysCreatePreloadTestCoins { amount: "1".into() })
+        .expect_err("no faucet");
     assert_eq!(err.code, ErrorCode::InvalidArgument, "{err}");
     assert!(err.message.contains("faucet"), "{err}");
 }
@@ -223,7 +253,11 @@ fn a_transfer_moves_coins_and_a_second_spend_of_them_fails() {
     let (_, alice) = preload(&mut sim, "5");
     let (bob_url, bob) = preload(&mut sim, "1");
     let (carol_url, _) = preload(&mut sim, "0.5");
-    let id = match sim.run(Operation::KeysTransfer { amount: "4.5".into(), from_secret_key: alice.secret_key.clone(), to_url: bob_url }) {
+    let id = match sim.run(Operation::KeysTransfer {
+        amount: "4.5".into(),
+        from_secret_key: alice.secret_key.clone(),
+        to_url: bob_url,
+    }) {
         Ok(Output::TransferId(id)) => id,
         other => panic!("transfer: {other:?}"),
     };
@@ -231,7 +265,11 @@ fn a_transfer_moves_coins_and_a_second_spend_of_them_fails() {
     assert_eq!(balance(&mut sim, &alice.secret_key), "0.5");
     assert_eq!(balance(&mut sim, &bob.secret_key), "5.5");
     let err = sim
-        .run(Operation::KeysTransfer { amount: "4.5".into(), from_secret_key: alice.secret_key.clone(), to_url: carol_url })
+        .run(Operation::KeysTransfer {
+            amount: "4.5".into(),
+            from_secret_key: alice.secret_key.clone(),
+            to_url: carol_url,
+        })
         .expect_err("spent already");
     assert_eq!(err.code, ErrorCode::InsufficientBalance, "{err}");
     assert_eq!(balance(&mut sim, &alice.secret_key), "0.5");
@@ -245,8 +283,12 @@ fn concurrent_transfers_from_one_key_retry_with_the_next_nonce() {
     let (bob_url, bob) = preload(&mut sim, "0.000000001");
     let ids: Vec<_> = (0..3)
         .map(|_| {
-            sim.start(Operation::KeysTransfer { amount: "1".into(), from_secret_key: alice.secret_key.clone(), to_url: bob_url.clone() })
-                .expect("start")
+            sim.start(Operation::KeysTransfer {
+                amount: "1".into(),
+                from_secret_key: alice.secret_key.clone(),
+                to_url: bob_url.clone(),
+            })
+            .expect("start")
         })
         .collect();
     for id in ids {
@@ -266,7 +308,11 @@ fn key_and_amount_arguments_are_checked_at_start() {
         Operation::KeysCreatePreloadTestCoins { amount: "-1".into() },
         Operation::KeysCreatePreloadTestCoins { amount: "1.0000000001".into() },
         Operation::KeysBalance { secret_key: "nothex".into() },
-        Operation::KeysTransfer { amount: "1".into(), from_secret_key: kp.secret_key.clone(), to_url: "safe://x y".into() },
+        Operation::KeysTransfer {
+            amount: "1".into(),
+            from_secret_key: kp.secret_key.clone(),
+            to_url: "safe://x y".into(),
+        },
         Operation::KeysCreateAndPreload { amount: "1".into(), from_secret_key: Some("00".into()) },
     ] {
         let err = sim.start(bad).expect_err("refused at start");
@@ -274,9 +320,21 @@ fn key_and_amount_arguments_are_checked_at_start() {
     }
     // A transfer to a file's URL, or to oneself, is refused.
     let file = sim.store(b"file", None);
-    let err = sim.start(Operation::KeysTransfer { amount: "1".into(), from_secret_key: kp.secret_key.clone(), to_url: file }).expect_err("not a key");
+    let err = sim
+        .start(Operation::KeysTransfer {
+            amount: "1".into(),
+            from_secret_key: kp.secret_key.clone(),
+            to_url: file,
+        })
+        .expect_err("not a key");
     assert_eq!(err.code, ErrorCode::InvalidArgument);
-    let err = sim.run(Operation::KeysTransfer { amount: "1".into(), from_secret_key: kp.secret_key.clone(), to_url: url }).expect_err("to oneself");
+    let err = sim
+        .run(Operation::KeysTransfer {
+            amount: "1".into(),
+            from_secret_key: kp.secret_key.clone(),
+            to_url: url,
+        })
+        .expect_err("to oneself");
     assert_eq!(err.code, ErrorCode::InvalidArgument);
     assert_eq!(Amount(1).to_string(), "0.000000001");
 }
@@ -286,7 +344,10 @@ fn create_and_preload_pays_from_the_given_key() {
     let mut sim = Sim::new(1);
     sim.connect();
     let (_, alice) = preload(&mut sim, "2");
-    let (url, new) = match sim.run(Operation::KeysCreateAndPreload { amount: "1.25".into(), from_secret_key: Some(alice.secret_key.clone()) }) {
+    let (url, new) = match sim.run(Operation::KeysCreateAndPreload {
+        amount: "1.25".into(),
+        from_secret_key: Some(alice.secret_key.clone()),
+    }) {
         Ok(Output::KeyCreated { url, keypair }) => (url, keypair),
         other => panic!("{other:?}"),
     };

@@ -8,9 +8,9 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{content, Asked, Loss, NodeEvent, NodeOptions, Sim, SimConfig};
-use quinn_proto::ConnectionError;
 use bytes::Bytes;
+use harness::{content, noise, url_address, Asked, Loss, NodeEvent, NodeOptions, Sim, SimConfig};
+use quinn_proto::ConnectionError;
 use safe_client::safe_types::{
     ContentType, DataType, NetworkMap, SafeUrl, XorName, XorUrlBase, MAX_CHUNK_SIZE,
 };
@@ -42,9 +42,7 @@ fn an_unanswered_get_times_out_exactly_at_the_configured_timeout() {
     let id = sim.start(get_op(&url)).expect("start");
     sim.run_until_time(started + TEN_SECONDS - Duration::from_millis(1));
     assert!(sim.completion(id).is_none(), "completed before the deadline");
-    assert!(sim.nodes[0]
-        .requests()
-        .contains(&Asked::GetChunk(XorName::from_content(b"never coming back"))));
+    assert!(sim.nodes[0].requests().contains(&Asked::GetChunk(url_address(&url))));
 
     let completion = sim.run_until_complete(id);
 
@@ -113,8 +111,8 @@ fn with_the_default_timeout_a_hung_closest_holder_is_skipped_once_its_connection
     let mut sim = Sim::new(5);
     sim.connect();
     let data = content(4000, 52);
-    let address = XorName::from_content(&data);
     let url = sim.store(&data, None);
+    let address = url_address(&url);
     let holders = sim.holders(&address);
     sim.nodes[holders[0]].behaviour.swallow_requests = true;
 
@@ -149,8 +147,8 @@ fn cancelling_an_in_flight_get_completes_it_and_stops_its_stream() {
     let mut sim = Sim::new(1);
     sim.connect();
     let data = content(5000, 1);
-    let address = XorName::from_content(&data);
     let url = sim.store(&data, None);
+    let address = url_address(&url);
     sim.nodes[0].behaviour.swallow_requests = true;
 
     let id = sim.start(get_op(&url)).expect("start");
@@ -218,7 +216,7 @@ fn two_gets_started_back_to_back_are_in_flight_together() {
     sim.connect();
     let (a, b) = (content(3000, 2), content(7000, 3));
     let (url_a, url_b) = (sim.store(&a, None), sim.store(&b, None));
-    let (addr_a, addr_b) = (XorName::from_content(&a), XorName::from_content(&b));
+    let (addr_a, addr_b) = (url_address(&url_a), url_address(&url_b));
     // A node that thinks before answering: if the client sent the second request only after
     // the first answer, the node would answer the first before hearing the second.
     sim.nodes[0].behaviour.answer_delay = Duration::from_millis(50);
@@ -308,12 +306,13 @@ fn requests_beyond_the_node_stream_limit_wait_for_a_stream_and_complete() {
 #[test]
 fn a_chunk_larger_than_the_node_stream_window_is_sent_as_flow_control_allows() {
     let mut sim = Sim::with(SimConfig {
-        node: NodeOptions { stream_window: 64 * 1024, ..NodeOptions::default() },
+        node: NodeOptions { stream_window: 16 * 1024, ..NodeOptions::default() },
         ..SimConfig::nodes(1)
     });
     sim.connect();
-    // Four times the window (a full 1 MiB chunk costs ~10 s in the wasm debug build).
-    let data = content(256 * 1024, 5);
+    // Incompressible, so its three encrypted chunks are over five times the window each (a
+    // full 1 MiB chunk costs ~10 s in the wasm debug build).
+    let data = noise(256 * 1024, 5);
 
     let url = sim.store(&data, None);
 
@@ -347,7 +346,8 @@ fn a_one_mib_file_survives_ten_percent_random_loss() {
         ..SimConfig::nodes(1)
     });
     sim.connect();
-    let data = content(MAX_CHUNK_SIZE, 40);
+    // Incompressible: self-encryption compresses, and the link must carry a full 1 MiB.
+    let data = noise(MAX_CHUNK_SIZE, 40);
 
     let url = sim.store(&data, None);
     let got = sim.get(&url, None).expect("get under loss");
@@ -368,8 +368,9 @@ fn every_tenth_datagram_lost_with_four_holders() {
     assert!(got[..] == data[..]);
     // The store completed with a majority; the last holder's put finishes in the background.
     sim.run_until_idle();
-    let address = XorName::from_content(&data);
-    assert!(sim.nodes.iter().all(|n| n.store.contains_key(&address)));
+    for address in sim.file_chunks(&url) {
+        assert!(sim.nodes.iter().all(|n| n.store.contains_key(&address)));
+    }
     assert!(sim.stats.lost > 0);
 }
 
@@ -381,7 +382,8 @@ fn a_small_path_mtu_and_long_latency_still_carry_a_large_file() {
         ..SimConfig::nodes(1)
     });
     sim.connect();
-    let data = content(256 * 1024, 42);
+    // Incompressible, so the chunks stay large once self-encrypted.
+    let data = noise(256 * 1024, 42);
 
     let url = sim.store(&data, None);
 
@@ -480,7 +482,7 @@ fn a_node_restart_is_invisible_when_another_holder_answers() {
     sim.connect();
     let data = b"two copies";
     let url = sim.store(data, None);
-    let closest = sim.holders(&XorName::from_content(data))[0];
+    let closest = sim.holders(&url_address(&url))[0];
     sim.nodes[closest].restart();
 
     assert_eq!(&sim.get(&url, None).expect("falls back")[..], data);
@@ -493,16 +495,21 @@ fn a_store_acknowledged_by_a_majority_completes_although_one_holder_never_answer
     let mut sim = with_timeout(5, TEN_SECONDS);
     sim.connect();
     let data = content(4000, 50);
-    let address = XorName::from_content(&data);
-    let holders = sim.holders(&address);
-    sim.nodes[holders[3]].behaviour.swallow_requests = true;
+    let mute = 2;
+    sim.nodes[mute].behaviour.swallow_requests = true;
 
     let result = sim.try_store(&data, None);
 
-    let stored = holders.iter().filter(|&&i| sim.nodes[i].store.contains_key(&address)).count();
-    assert_eq!(stored, 4, "all four got the chunk; three acknowledged, one kept silent");
     let url = result.expect("3 of 4 acknowledged: a majority");
     assert!(url.starts_with("safe://"));
+    let mut mute_held = 0;
+    for address in sim.file_chunks(&url) {
+        let holders = sim.holders(&address);
+        mute_held += usize::from(holders.contains(&mute));
+        let stored = holders.iter().filter(|&&i| sim.nodes[i].store.contains_key(&address)).count();
+        assert_eq!(stored, 4, "all four got the chunk; three acknowledged, one kept silent");
+    }
+    assert!(mute_held > 0, "the mute node is a holder of some chunk of the file");
 }
 
 #[test]
@@ -511,7 +518,7 @@ fn a_read_falls_back_when_the_closest_holder_never_answers() {
     sim.connect();
     let data = content(4000, 51);
     let url = sim.store(&data, None);
-    let holders = sim.holders(&XorName::from_content(&data));
+    let holders = sim.holders(&url_address(&url));
     sim.nodes[holders[0]].behaviour.swallow_requests = true;
 
     let got = sim.get(&url, None).expect("three other holders have it");
@@ -576,9 +583,10 @@ fn failing_to_reach_a_node_makes_the_next_operation_refresh_a_young_map() {
     let mut sim = Sim::new(5);
     sim.connect(); // through node 0: the client has not talked to node 4 yet
     let leaver = 4;
-    // Content whose closest holder is node 4, placed directly on the other holders.
+    // A file small enough to be its own chunk (under 3 bytes), whose closest holder is node
+    // 4, placed directly on the other holders.
     let data = (0u8..=255)
-        .map(|i| vec![i; 64])
+        .map(|i| vec![i; 2])
         .find(|d| sim.holders(&XorName::from_content(d))[0] == leaver)
         .expect("some content lands first on node 4");
     let address = XorName::from_content(&data);
@@ -591,11 +599,13 @@ fn failing_to_reach_a_node_makes_the_next_operation_refresh_a_young_map() {
     after.nodes.retain(|n| n.id != sim.nodes[leaver].info.id);
     after.epoch += 1;
     set_maps(&mut sim, &after);
-    sim.nodes[leaver].restart_with(NodeOptions { alpn: b"other/1".to_vec(), ..NodeOptions::default() });
+    sim.nodes[leaver]
+        .restart_with(NodeOptions { alpn: b"other/1".to_vec(), ..NodeOptions::default() });
 
-    let url = SafeUrl::new_xorurl(address, 0, ContentType::Raw, DataType::File, XorUrlBase::Base32z)
-        .expect("url")
-        .to_string();
+    let url =
+        SafeUrl::new_xorurl(address, 0, ContentType::Raw, DataType::File, XorUrlBase::Base32z)
+            .expect("url")
+            .to_string();
     assert_eq!(sim.get(&url, None).expect("another holder answers")[..], data[..]);
     assert_eq!(sim.client.network_map().expect("map").nodes.len(), 5, "no refresh yet");
     sim.store(b"next", None);

@@ -112,7 +112,9 @@ async fn map_from(net: Net, contact: Contact) -> Result<NetworkMap, Error> {
     let reply = net.request(target, &Request::NetworkMap).await?;
     let node = short(&reply.node);
     let Response::NetworkMap(map) = node_answer(&node, reply.response)? else {
-        return Err(Error::protocol(format!("node {node} answered a map request with something else")));
+        return Err(Error::protocol(format!(
+            "node {node} answered a map request with something else"
+        )));
     };
     if map.nodes.is_empty() || map.replication_factor == 0 {
         return Err(Error::protocol(format!("node {node} sent an empty network map")));
@@ -124,7 +126,9 @@ async fn map_from(net: Net, contact: Contact) -> Result<NetworkMap, Error> {
         )));
     }
     if map.get(&reply.node).is_none() {
-        return Err(Error::protocol(format!("node {node} sent a network map without itself in it")));
+        return Err(Error::protocol(format!(
+            "node {node} sent a network map without itself in it"
+        )));
     }
     Ok(map)
 }

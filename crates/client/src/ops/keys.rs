@@ -32,8 +32,14 @@ pub(super) fn new_keypair(net: &Net) -> Keypair {
 
 /// The SafeKey XOR-URL of a key.
 pub(super) fn key_url(net: &Net, key: &PublicKey) -> Result<String, Error> {
-    Ok(SafeUrl::new_xorurl(key.xorname(), 0, ContentType::Raw, DataType::SafeKey, net.xorurl_base())?
-        .to_string())
+    Ok(SafeUrl::new_xorurl(
+        key.xorname(),
+        0,
+        ContentType::Raw,
+        DataType::SafeKey,
+        net.xorurl_base(),
+    )?
+    .to_string())
 }
 
 /// The key a SafeKey URL names.
@@ -73,13 +79,16 @@ async fn faucet(net: &Net, to: PublicKey, amount: Amount) -> Result<TransferId, 
     let holders = map.holders(&to.xorname());
     let id = TransferId(net.random32());
     let request = Request::Faucet { to, amount, id };
-    let result = first_verified(net, &holders, &request, final_refusal, |name, response| async move {
-        match response {
-            Response::Transferred { id: got } if got == id => Ok(id),
-            _ => Err(Error::protocol(format!("node {name} answered the faucet with something else"))),
-        }
-    })
-    .await;
+    let result =
+        first_verified(net, &holders, &request, final_refusal, |name, response| async move {
+            match response {
+                Response::Transferred { id: got } if got == id => Ok(id),
+                _ => Err(Error::protocol(format!(
+                    "node {name} answered the faucet with something else"
+                ))),
+            }
+        })
+        .await;
     result.map_err(|failures| {
         Error::new(worst(&failures), format!("the faucet did not pay: {}", messages(&failures)))
     })
@@ -106,7 +115,8 @@ pub(super) async fn account(net: &Net, owner: PublicKey) -> Result<Account, Erro
                     debug!("skipped part of an account replica: {e}");
                 }
             }
-            _ => failures.push(Error::protocol("a node answered an account read with something else")),
+            _ => failures
+                .push(Error::protocol("a node answered an account read with something else")),
         }
     }
     if answers.not_found == 0 && merged == Account::new(owner) && !failures.is_empty() {
@@ -145,7 +155,8 @@ pub(super) async fn transfer(
         }
         let mut reference = [0u8; 16];
         reference.copy_from_slice(&net.random32()[..16]);
-        let transfer = Transfer { from: sender, to, amount, nonce: account.next_nonce(), reference };
+        let transfer =
+            Transfer { from: sender, to, amount, nonce: account.next_nonce(), reference };
         let signed = SignedTransfer::new(transfer, from);
         let id = signed.id();
         let map = current_map(net).await?;
@@ -155,7 +166,9 @@ pub(super) async fn transfer(
         let result = first_verified(net, &holders, &request, final_refusal, |name, r| async move {
             match r {
                 Response::Transferred { id: got } if got == id => Ok(id),
-                _ => Err(Error::protocol(format!("node {name} answered a transfer with something else"))),
+                _ => Err(Error::protocol(format!(
+                    "node {name} answered a transfer with something else"
+                ))),
             }
         })
         .await;

@@ -42,7 +42,8 @@ pub(super) async fn write_majority<T: 'static>(
     let mut writes: FuturesUnordered<_> = holders
         .iter()
         .map(|node| {
-            let reply = net.send_frame(Target { addr: node.addr, id: Some(node.id) }, frame.clone());
+            let reply =
+                net.send_frame(Target { addr: node.addr, id: Some(node.id) }, frame.clone());
             let name = short(&node.id);
             let accept = accept.clone();
             let net = net.clone();

@@ -67,7 +67,8 @@ pub(super) async fn fetch(net: &Net, address: RegisterAddress) -> Result<Registe
     for response in answers.found {
         match response {
             Response::Register(r) if *r.address() == address => replicas.push(r),
-            _ => failures.push(Error::protocol("a node answered a register read with something else")),
+            _ => failures
+                .push(Error::protocol("a node answered a register read with something else")),
         }
     }
     // Replicas created under different owners cannot be merged: go with the creation most
@@ -136,6 +137,17 @@ pub(super) async fn write(
     content: Bytes,
     parents: Option<BTreeSet<EntryHash>>,
 ) -> Result<Output, Error> {
+    let hash = write_entry(&net, address, content, parents).await?;
+    Ok(Output::EntryHash(hash.to_string()))
+}
+
+/// As [`write`], giving the new entry's hash.
+pub(super) async fn write_entry(
+    net: &Net,
+    address: RegisterAddress,
+    content: Bytes,
+    parents: Option<BTreeSet<EntryHash>>,
+) -> Result<EntryHash, Error> {
     if content.len() > MAX_ENTRY_SIZE {
         return Err(Error::invalid_argument(format!(
             "an entry is at most {MAX_ENTRY_SIZE} bytes, got {}",
@@ -146,7 +158,7 @@ pub(super) async fn write(
     let parents = match parents {
         Some(parents) => parents,
         None => {
-            let register = fetch(&net, address).await?;
+            let register = fetch(net, address).await?;
             if *register.owner() != keypair.public_key() {
                 return Err(not_owner(register.owner()));
             }
@@ -162,17 +174,18 @@ pub(super) async fn write(
     let signed = SignedEntry::new(address, Entry { content, parents }, &keypair);
     let hash = signed.entry.hash();
     let frame = encode(&Request::WriteRegister { address, entry: signed })?;
-    let map = current_map(&net).await?;
+    let map = current_map(net).await?;
     let holders: Vec<NodeInfo> = map.holders(&address.xorname()).into_iter().cloned().collect();
-    write_majority(&net, &holders, frame, "the entry was", move |name, r| match r {
+    write_majority(net, &holders, frame, "the entry was", move |name, r| match r {
         Response::EntryWritten { hash: h } if h == hash => Ok(()),
         _ => Err(Error::protocol(format!("node {name} acknowledged the wrong entry"))),
     })
     .await?;
-    Ok(Output::EntryHash(hash.to_string()))
+    Ok(hash)
 }
 
-fn not_owner(owner: &safe_types::keys::PublicKey) -> Error {
+/// The error for a write by a key that does not own the register.
+pub(super) fn not_owner(owner: &safe_types::keys::PublicKey) -> Error {
     Error::new(
         ErrorCode::NotOwner,
         format!(

@@ -18,10 +18,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use safe_client::safe_types::{NetworkMap, NodeInfo, XorName, DEFAULT_REPLICATION_FACTOR};
+use safe_client::safe_types::{NetworkMap, NodeInfo, SafeUrl, XorName, DEFAULT_REPLICATION_FACTOR};
 use safe_client::{
     ByteRange, Client, Completion, Config, Contact, Error, NetworkInfo, OpId, Operation, Output,
-    PublicFile, SafeData,
+    Progress, PublicFile, SafeData,
 };
 
 #[allow(unused_imports)]
@@ -109,6 +109,8 @@ pub(crate) struct Sim {
     pub(crate) nodes: Vec<TestNode>,
     /// Operations that finished, with the virtual time the client reported them.
     pub(crate) completions: Vec<(Instant, Completion)>,
+    /// Progress the client reported, with the virtual time, in order.
+    pub(crate) progress: Vec<(Instant, Progress)>,
     pub(crate) stats: LinkStats,
     /// The honest map every node was given.
     pub(crate) map: NetworkMap,
@@ -157,6 +159,7 @@ impl Sim {
             client_addr,
             nodes,
             completions: Vec::new(),
+            progress: Vec::new(),
             stats: LinkStats::default(),
             map,
             socket,
@@ -407,6 +410,25 @@ impl Sim {
         self.nodes.iter().position(|n| n.id() == info.id).expect("a node of the map")
     }
 
+    /// The chunk at `address` as the first node holding it has it.
+    pub(crate) fn stored_chunk(&self, address: &XorName) -> Option<Bytes> {
+        self.nodes.iter().find_map(|n| n.store.get(address).cloned())
+    }
+
+    /// The chunks a stored file is made of: the one its URL names, then (for a self-encrypted
+    /// file) the encrypted chunks its data map lists, in order. Read from the nodes' stores.
+    pub(crate) fn file_chunks(&self, url: &str) -> Vec<XorName> {
+        let root = url_address(url);
+        let chunk = self.stored_chunk(&root).expect("some node holds the file's chunk");
+        let mut chunks = vec![root];
+        if chunk.len() >= 3 {
+            let (entries, child) = parse_data_map(&chunk).expect("a data map");
+            assert_eq!(child, None, "the harness reads only root data maps");
+            chunks.extend(entries.iter().map(|e| e.address));
+        }
+        chunks
+    }
+
     // ---- the link ---------------------------------------------------------------------------
 
     /// Sends what the client queued and collects what it finished. Returns whether it sent.
@@ -419,6 +441,9 @@ impl Sim {
             self.send(self.client_addr, t.destination, buf[..t.size].to_vec());
         }
         self.buf = buf;
+        while let Some(p) = self.client.poll_progress() {
+            self.progress.push((self.now, p));
+        }
         while let Some(c) = self.client.poll_completion() {
             self.completions.push((self.now, c));
         }
@@ -454,6 +479,68 @@ impl Sim {
             }
         }
     }
+}
+
+/// Deterministic pseudo-random bytes that do not compress (xorshift), different for each seed.
+pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// The address a file's XOR-URL names.
+pub(crate) fn url_address(url: &str) -> XorName {
+    SafeUrl::parse(url).expect("a valid XOR-URL").xorname()
+}
+
+/// What a data-map chunk starts with (see `crates/client/src/ops/data_map.rs`).
+pub(crate) const DATA_MAP_MAGIC: &[u8] = b"safe-wasi:dmap:1";
+
+/// One chunk a data map lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MapEntry {
+    pub(crate) index: u64,
+    /// The encrypted chunk's network address: SHA3-256 of its content.
+    pub(crate) address: XorName,
+    /// How many bytes of the file it holds.
+    pub(crate) size: u64,
+}
+
+/// A data map read from its chunk without the client's code, as a cross-check of the format:
+/// the magic, then self_encryption's `DataMap` in bincode (version byte 1, the count of entries
+/// as a little-endian u64, each entry as index u64, destination and source hashes of 32 bytes,
+/// size u64, then the child level as an option). `None` if the bytes are not one.
+pub(crate) fn parse_data_map(chunk: &[u8]) -> Option<(Vec<MapEntry>, Option<u64>)> {
+    fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+        Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    }
+    let map = chunk.strip_prefix(DATA_MAP_MAGIC)?;
+    if map.first() != Some(&1) {
+        return None;
+    }
+    let count = usize::try_from(u64_at(map, 1)?).ok()?;
+    let mut at = 9;
+    let mut entries = Vec::new();
+    for _ in 0..count {
+        let index = u64_at(map, at)?;
+        let address = XorName(map.get(at + 8..at + 40)?.try_into().ok()?);
+        let size = u64_at(map, at + 72)?;
+        entries.push(MapEntry { index, address, size });
+        at += 80;
+    }
+    let child = match map.get(at..)? {
+        [0] => None,
+        [1, rest @ ..] if rest.len() == 8 => Some(u64_at(rest, 0)?),
+        _ => return None,
+    };
+    Some((entries, child))
 }
 
 /// Deterministic pseudo-random content of `len` bytes, different for each `seed`.

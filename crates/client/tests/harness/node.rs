@@ -24,10 +24,10 @@ use quinn_proto::{
     ReadError, ServerConfig, StreamEvent, StreamId, TransportConfig, VarInt, WriteError,
 };
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use safe_client::safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response, WireError};
 use safe_client::safe_types::account::{Account, AccountError, Credit};
 use safe_client::safe_types::keys::PublicKey;
 use safe_client::safe_types::register::{Register, RegisterAddress, RegisterError};
+use safe_client::safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response, WireError};
 use safe_client::safe_types::{Chunk, NetworkMap, NodeInfo, XorName};
 
 /// The DNS name in node certificates, as `crates/node/src/identity.rs` writes it.
@@ -553,14 +553,17 @@ impl TestNode {
                     Err(AccountError::BadSignature | AccountError::WrongAccount) => {
                         error(ErrorKind::NotOwner, "not signed by the sender")
                     }
-                    Err(e @ (AccountError::DoubleSpend { .. } | AccountError::OutOfOrder { .. })) => {
-                        error(ErrorKind::Conflict, e.to_string())
-                    }
+                    Err(
+                        e @ (AccountError::DoubleSpend { .. } | AccountError::OutOfOrder { .. }),
+                    ) => error(ErrorKind::Conflict, e.to_string()),
                     Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
                 };
                 (Asked::Account(from), response)
             }
-            _ => (Asked::Unsupported, error(ErrorKind::InvalidRequest, "not served by this test node")),
+            _ => (
+                Asked::Unsupported,
+                error(ErrorKind::InvalidRequest, "not served by this test node"),
+            ),
         }
     }
 
