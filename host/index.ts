@@ -7,7 +7,34 @@
  * await safe.connect({ bootstrap: ['127.0.0.1:12000'] });
  */
 export { Safe } from './api/safe.js';
-export type { ByteRange, CallOptions, ConnectOptions, Keypair, NetworkInfo, Progress, PublicFile, RegisterEntry, SafeData, XorUrlBase } from './api/types.js';
+export type {
+  ByteRange,
+  CallOptions,
+  ConnectOptions,
+  FileChange,
+  FileInfo,
+  FilesContainer,
+  FilesContainerAddOptions,
+  FilesContainerOptions,
+  FilesContainerRemoveOptions,
+  FilesContainerSyncOptions,
+  FilesMap,
+  Keypair,
+  Multimap,
+  MultimapEntry,
+  NetworkInfo,
+  NrsEntry,
+  NrsMap,
+  NrsMapContainer,
+  ProcessedFiles,
+  Progress,
+  PublicFile,
+  Register,
+  RegisterEntry,
+  SafeData,
+  SafeKey,
+  XorUrlBase,
+} from './api/types.js';
 export { ErrorCodes, SafeError, type ErrorCode } from './core/errors.js';
 export { SafeUrl, type ContentType, type DataType, type SafeUrlEncodeOptions } from './api/safe-url.js';
 export { RwLock, type Release } from './core/lock.js';

@@ -1,6 +1,8 @@
 // The local test network end to end: many real nodes on loopback that replicate, a client
 // that keeps its map current, and nothing lost when nodes die or come and go. Copies are
-// counted by the files under each live node's root (see `holds`).
+// counted by the files under each live node's root (see `holds`): a stored file counts as
+// every one of its chunks (its data map and the encrypted chunks it lists), each placed on
+// the nodes closest to that chunk's own address.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { Safe, SafeError } from '../dist/index.js';
 import { startTestnet, waitFor, type Testnet } from '../dist/testnet/launcher.js';
-import { closest, pattern, placement, pool, sha3, tempDir, xorUrlFields } from './support.js';
+import { chunkPath, closest, fileChunks, pattern, placement, pool, tempDir, xorUrlFields } from './support.js';
 
 // Short gossip and failure detection keep the tests quick; both are node flags.
 const FAST = ['--gossip-interval-ms', '200', '--failure-timeout-ms', '2000'];
@@ -40,32 +42,56 @@ afterEach(async () => {
 
 /** What a test stored, and how to check it is still there. */
 type Item =
-  | { kind: 'chunk'; url: string; data: Uint8Array }
+  | { kind: 'file'; url: string; data: Uint8Array; chunks: string[] }
   | { kind: 'register'; url: string; value: string }
   | { kind: 'account'; url: string; secretKey: string; balance: string };
 
+type FileItem = Extract<Item, { kind: 'file' }>;
+
+/** One thing a node stores: a chunk, a register or an account, and where it is placed. */
+interface Piece {
+  item: Item;
+  /** The address the holders are the closest nodes to. */
+  placement: string;
+  /** Whether the node at `root` holds it on disk. */
+  heldBy(root: string): boolean;
+}
+
 /**
- * Whether the node at `root` holds `item` on disk, by the node's layout:
- * `chunks/<2 hex>/<address>`, `registers/<name>-<tag as 16 hex>`, `accounts/<owner key>`.
+ * What `item` is on the nodes' disks, by the node's layout: `chunks/<2 hex>/<address>` (every
+ * chunk of a file), `registers/<name>-<tag as 16 hex>`, `accounts/<owner key>`.
  */
-function holds(root: string, item: Item): boolean {
+function pieces(item: Item): Piece[] {
   const { xorname, tag } = xorUrlFields(item.url);
   switch (item.kind) {
-    case 'chunk':
-      return existsSync(join(root, 'chunks', xorname.slice(0, 2), xorname));
+    case 'file':
+      return item.chunks.map((address) => ({ item, placement: address, heldBy: (root: string) => existsSync(chunkPath(root, address)) }));
     case 'register':
-      return existsSync(join(root, 'registers', `${xorname}-${tag.toString(16).padStart(16, '0')}`));
+      return [{ item, placement: placement(item.url), heldBy: (root: string) => existsSync(join(root, 'registers', `${xorname}-${tag.toString(16).padStart(16, '0')}`)) }];
     case 'account':
-      return existsSync(join(root, 'accounts', xorname));
+      return [{ item, placement: placement(item.url), heldBy: (root: string) => existsSync(join(root, 'accounts', xorname)) }];
   }
+}
+
+/** Whether the node at `root` holds all or part of `item`. */
+function holds(root: string, item: Item): boolean {
+  return pieces(item).some((p) => p.heldBy(root));
+}
+
+/** Whether the node at `root` holds the whole of `item`. */
+function holdsAll(root: string, item: Item): boolean {
+  return pieces(item).every((p) => p.heldBy(root));
+}
+
+/** Stores `data` as a file and records its chunks (read from the nodes' disks). */
+async function storeFileItem(safe: Safe, data: Uint8Array): Promise<FileItem> {
+  const url = await safe.storeBytes(data);
+  return { kind: 'file', url, data, chunks: fileChunks(url, testnet!.nodes.map((n) => n.root)) };
 }
 
 async function storeItems(safe: Safe, chunks: number, registers: number, accounts: number): Promise<Item[]> {
   const tasks: Array<() => Promise<Item>> = [
-    ...Array.from({ length: chunks }, (_, i) => async (): Promise<Item> => {
-      const data = pattern(1000 + i, i + 1);
-      return { kind: 'chunk', url: await safe.storeBytes(data), data };
-    }),
+    ...Array.from({ length: chunks }, (_, i) => async (): Promise<Item> => storeFileItem(safe, pattern(1000 + i, i + 1))),
     ...Array.from({ length: registers }, (_, i) => async (): Promise<Item> => {
       const url = await safe.registerCreate(null, 7000 + i);
       await safe.registerWrite(url, new TextEncoder().encode(`first ${i}`));
@@ -84,7 +110,7 @@ async function storeItems(safe: Safe, chunks: number, registers: number, account
 
 async function check(safe: Safe, item: Item): Promise<void> {
   switch (item.kind) {
-    case 'chunk': {
+    case 'file': {
       const back = await safe.filesGet(item.url);
       expect(Buffer.from(back).equals(Buffer.from(item.data)), item.url).toBe(true);
       return;
@@ -99,14 +125,14 @@ async function check(safe: Safe, item: Item): Promise<void> {
   }
 }
 
-/** Waits until every item is on each of the R live nodes closest to it. */
+/** Waits until every piece of every item is on each of the R live nodes closest to it. */
 async function waitForFullReplication(items: Item[], replicas: number, timeoutMs = 60_000): Promise<void> {
   const live = testnet!.nodes.filter((n) => !n.exited);
   const ids = live.map((n) => n.id);
   const rootOf = new Map(live.map((n) => [n.id, n.root]));
-  const missing = () =>
-    items.filter((item) => closest(placement(item.url), ids, replicas).some((id) => !holds(rootOf.get(id)!, item)));
-  await waitFor(() => missing().length === 0, timeoutMs, () => `${missing().length} of ${items.length} items lack a copy on one of their ${replicas} closest live nodes`);
+  const all = items.flatMap(pieces);
+  const missing = () => all.filter((p) => closest(p.placement, ids, replicas).some((id) => !p.heldBy(rootOf.get(id)!)));
+  await waitFor(() => missing().length === 0, timeoutMs, () => `${missing().length} of ${all.length} chunks, registers and accounts lack a copy on one of their ${replicas} closest live nodes`);
 }
 
 describe('a network of 8 nodes with R = 4', () => {
@@ -132,7 +158,7 @@ describe('a network of 8 nodes with R = 4', () => {
 
     // A killed node comes back on its own root: same id, its items still on its disk.
     const back = victims[0]!;
-    const before = items.filter((it) => holds(testnet!.nodes[back]!.root, it));
+    const before = items.filter((it) => holdsAll(testnet!.nodes[back]!.root, it));
     const id = testnet!.nodes[back]!.id;
     const node = await testnet!.restart(back);
     expect(node.id).toBe(id);
@@ -143,7 +169,7 @@ describe('a network of 8 nodes with R = 4', () => {
     const alone = new Safe(null, 60);
     safes.push(alone);
     await alone.connect({ bootstrap: [node.contact] });
-    const sample = before.filter((it) => it.kind === 'chunk').slice(0, 10);
+    const sample = before.filter((it) => it.kind === 'file').slice(0, 10);
     expect(sample.length).toBeGreaterThan(0);
     for (const item of sample) await check(alone, item);
   }, 300_000);
@@ -160,20 +186,23 @@ describe('churn', () => {
       while (writing) {
         const data = pattern(2000, 10_000 + i++);
         try {
-          acknowledged.push({ kind: 'chunk', url: await safe.storeBytes(data), data });
+          acknowledged.push(await storeFileItem(safe, data));
         } catch (e) {
           // A write may fail during churn; only an acknowledged one must survive.
           expect(e).toBeInstanceOf(SafeError);
         }
       }
     })();
-    // Churn: two nodes join, two leave (killed), one at a time.
+    // Churn: two nodes join, two leave (killed), one at a time; after each change the writer
+    // gets at least 3 more writes acknowledged before the next (whatever the machine's speed).
     for (const step of ['join', 'leave', 'join', 'leave'] as const) {
+      const before = acknowledged.length;
       if (step === 'join') await testnet!.add();
       else {
         const running = testnet!.nodes.filter((n) => !n.exited);
         await running[running.length - 2]!.kill();
       }
+      await waitFor(() => acknowledged.length >= before + 3, 60_000, () => `only ${acknowledged.length - before} writes acknowledged since the ${step}`);
       // Keep reading what was acknowledged so far.
       for (const item of acknowledged.slice(-5)) await check(safe, item);
     }
@@ -189,15 +218,17 @@ describe('hostile and concurrent use', () => {
   it('catches a node that returns altered chunk bytes and reads another replica', async () => {
     await network(5, 3);
     const safe = await client();
-    // Find content whose closest holder is the node about to lie, then make it lie.
+    // Store files until one has a chunk whose closest holder is the node about to lie (its
+    // data map, read first, or an encrypted chunk), then make that node lie.
     const liarIndex = 2;
     const liar = testnet!.nodes[liarIndex]!;
     const ids = testnet!.nodes.map((n) => n.id);
+    let item: FileItem;
     let seed = 1;
-    let data = pattern(3000, seed);
-    while (closest(sha3(data), ids, 1)[0] !== liar.id) data = pattern(3000, ++seed);
-    const url = await safe.storeBytes(data);
-    await waitForFullReplication([{ kind: 'chunk', url, data }], 3);
+    do item = await storeFileItem(safe, pattern(3000, seed++));
+    while (!item.chunks.some((c) => closest(c, ids, 1)[0] === liar.id));
+    const { url, data } = item;
+    await waitForFullReplication([item], 3);
     await liar.stop();
     await testnet!.restart(liarIndex, ['--fault', 'altered-chunks']);
     await testnet!.waitUntilWhole();

@@ -1,7 +1,7 @@
 // Shared helpers of the end-to-end suites: real safe-node processes on loopback, in temporary
 // directories that are removed afterwards.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,7 +33,12 @@ export function sha3(data: Uint8Array): string {
   return createHash('sha3-256').update(data).digest('hex');
 }
 
-/** `n` bytes of a deterministic, non-repeating-looking pattern (different per `seed`). */
+/** `n` random bytes: content that does not compress, so every encrypted chunk is full size. */
+export function noise(n: number): Uint8Array {
+  return new Uint8Array(randomBytes(n));
+}
+
+/** `n` bytes of a deterministic, non-repeating-looking pattern (different per `seed`); it compresses well. */
 export function pattern(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);
   let x = seed * 2654435761;
@@ -81,6 +86,39 @@ export function placement(url: string): string {
   const tagBytes = Buffer.alloc(8);
   tagBytes.writeBigUInt64BE(tag);
   return createHash('sha3-256').update(Buffer.from(xorname, 'hex')).update(tagBytes).digest('hex');
+}
+
+/** What a data-map chunk starts with (crates/client/src/ops/data_map.rs). */
+const DATA_MAP_MAGIC = Buffer.from('safe-wasi:dmap:1');
+
+/** The path of the chunk at `address` under a node's root: `chunks/<2 hex>/<address>`. */
+export function chunkPath(root: string, address: string): string {
+  return join(root, 'chunks', address.slice(0, 2), address);
+}
+
+/**
+ * The addresses of every chunk of the file at `url`, its own chunk first. A self-encrypted
+ * file's chunk is its data map, read here from whichever of `roots` holds it and decoded by
+ * hand from its documented layout: the magic, then self_encryption's bincode `DataMap` (a
+ * version byte, the chunk count as u64 LE, then per chunk: index u64, the chunk's network
+ * address (32 bytes), its source hash (32), its source size u64). A file under 3 bytes is one
+ * raw chunk.
+ */
+export function fileChunks(url: string, roots: string[]): string[] {
+  const own = xorUrlFields(url).xorname;
+  const root = roots.find((r) => existsSync(chunkPath(r, own)));
+  if (!root) throw new Error(`no node holds the chunk of ${url}`);
+  const content = readFileSync(chunkPath(root, own));
+  if (content.length < 3) return [own];
+  if (!content.subarray(0, DATA_MAP_MAGIC.length).equals(DATA_MAP_MAGIC)) throw new Error(`the chunk of ${url} is not a data map`);
+  const map = content.subarray(DATA_MAP_MAGIC.length);
+  const count = Number(map.readBigUInt64LE(1));
+  const addresses = [own];
+  for (let i = 0; i < count; i++) {
+    const at = 9 + i * 80 + 8;
+    addresses.push(map.subarray(at, at + 32).toString('hex'));
+  }
+  return addresses;
 }
 
 /** The `count` node ids closest to `target` by XOR distance, closest first. */

@@ -85,3 +85,22 @@ export function range(value: ByteRange | undefined): { range?: WireRange } {
   if (end < start) throw invalid(`range [${start}, ${end}) ends before it starts`);
   return { range: { start, end } };
 }
+
+/** A boolean option, `fallback` when not given. */
+export function flag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw invalid(`${name} must be true or false`);
+  return value;
+}
+
+/** A non-empty string (a name, a path). */
+export function text(value: unknown, name: string, example: string): string {
+  if (typeof value !== 'string' || value === '') throw invalid(`${name} must be a non-empty string such as ${JSON.stringify(example)}`);
+  return value;
+}
+
+/** An NRS public name such as "mysite" or "blog.mysite" (its syntax is checked by the component). */
+export function publicName(value: unknown, name = 'name'): string {
+  if (typeof value !== 'string' || value === '') throw new SafeError('InvalidUrl', `${name} must be a public name such as "mysite" or "blog.mysite"`);
+  return value.startsWith('safe://') ? value.slice('safe://'.length) : value;
+}

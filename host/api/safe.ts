@@ -15,9 +15,28 @@ import { debug, operationChannel, type OperationEvent } from '../core/debug.js';
 import { SafeError } from '../core/errors.js';
 import { RwLock } from '../core/lock.js';
 import { Engine } from '../engine/engine.js';
-import type { OpRequest } from '../engine/protocol.js';
+import type { OpRequest, WireLocal } from '../engine/protocol.js';
+import type { ContainerValue, NrsValue } from '../engine/convert.js';
 import * as args from './args.js';
-import type { ByteRange, CallOptions, ConnectOptions, Keypair, NetworkInfo, RegisterEntry, SafeData, XorUrlBase } from './types.js';
+import { walk } from './local-files.js';
+import type {
+  ByteRange,
+  CallOptions,
+  ConnectOptions,
+  FilesContainerAddOptions,
+  FilesContainerOptions,
+  FilesContainerRemoveOptions,
+  FilesContainerSyncOptions,
+  FilesMap,
+  Keypair,
+  MultimapEntry,
+  NetworkInfo,
+  NrsMap,
+  ProcessedFiles,
+  RegisterEntry,
+  SafeData,
+  XorUrlBase,
+} from './types.js';
 
 const BASES: readonly XorUrlBase[] = ['base32z', 'base32', 'base64'];
 /** Large buffers travel to the engine in pieces of this size, one per turn of the event loop. */
@@ -136,6 +155,173 @@ export class Safe implements AsyncDisposable {
     return (await this.#run('fetch', 'read', request, args.options(options))) as SafeData;
   }
 
+  /**
+   * Resolves a `safe://` URL like `fetch` and returns every step of the way (NRS names, the
+   * container, the file), without file contents.
+   */
+  async inspect(url: string, options?: CallOptions): Promise<SafeData[]> {
+    const request: OpRequest = { op: 'inspect', url: args.url(url) };
+    return (await this.#run('inspect', 'read', request, args.options(options))) as SafeData[];
+  }
+
+  // ---- FilesContainers ---------------------------------------------------------------------
+
+  /** An empty FilesContainer owned by this Safe's key pair; returns its XOR-URL. */
+  async filesContainerCreate(options?: CallOptions): Promise<string> {
+    return (await this.#run('filesContainerCreate', 'read', { op: 'filesContainerCreate' }, args.options(options))) as string;
+  }
+
+  /**
+   * A FilesContainer holding the local file or folder at `location` (as sn_api: `site/` puts
+   * the folder's contents at the root, `site` puts the folder itself), under `dst` if given.
+   * Each file is read a chunk at a time as it is stored. Returns the container's versioned
+   * XOR-URL, what was done to each local path, and the FilesMap.
+   */
+  async filesContainerCreateFrom(location: string, dst?: string | null, options?: FilesContainerOptions): Promise<[string, ProcessedFiles, FilesMap]> {
+    const opts = args.options(options) as FilesContainerOptions;
+    const local = await this.#walk(location, args.flag(opts.recursive, 'recursive', true), args.flag(opts.followLinks, 'followLinks', false));
+    const target = dst === undefined || dst === null ? {} : { dst: args.text(dst, 'dst', '/site') };
+    const c = (await this.#run('filesContainerCreateFrom', 'read', { op: 'filesContainerCreateFrom', local, ...target }, opts)) as ContainerValue;
+    return [c.url, c.processed, c.filesMap];
+  }
+
+  /**
+   * Adds the local file at `source` to the container at `url`, at the URL's path (ending in `/`:
+   * inside that folder). Without `force` a file already there is reported as Failed and kept.
+   * Returns the new version (null when nothing changed), what was done, and the FilesMap.
+   */
+  async filesContainerAdd(source: string, url: string, options?: FilesContainerAddOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
+    const opts = args.options(options) as FilesContainerAddOptions;
+    const target = args.url(url);
+    const local = await this.#walk(source, false, args.flag(opts.followLinks, 'followLinks', false));
+    const request: OpRequest = { op: 'filesContainerAdd', local, url: target, force: args.flag(opts.force, 'force', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned((await this.#run('filesContainerAdd', 'read', request, opts)) as ContainerValue);
+  }
+
+  /** Adds `bytes` as a file at the path `url` names; as {@link filesContainerAdd} otherwise. */
+  async filesContainerAddFromRaw(bytes: Uint8Array, url: string, options?: FilesContainerAddOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
+    const opts = args.options(options) as FilesContainerAddOptions;
+    const request: OpRequest = {
+      op: 'filesContainerAddFromRaw',
+      data: args.bytes(bytes, 'bytes'),
+      url: args.url(url),
+      force: args.flag(opts.force, 'force', false),
+      updateNrs: args.flag(opts.updateNrs, 'updateNrs', false),
+    };
+    return versioned((await this.#run('filesContainerAddFromRaw', 'read', request, opts)) as ContainerValue);
+  }
+
+  /**
+   * Makes the container at `url` (under its path) match the local `location`: new and changed
+   * files are stored, and with `delete` what is gone locally is removed. Returns the new version
+   * (null when nothing changed), what was done, and the FilesMap.
+   */
+  async filesContainerSync(location: string, url: string, options?: FilesContainerSyncOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
+    const opts = args.options(options) as FilesContainerSyncOptions;
+    const target = args.url(url);
+    const recursive = args.flag(opts.recursive, 'recursive', true);
+    const remove = args.flag(opts.delete, 'delete', false);
+    // Without recursion sub-folders are listed empty, and delete would empty them in the container.
+    if (remove && !recursive) throw new SafeError('InvalidArgument', 'delete needs recursive: a sync that does not descend into sub-folders cannot tell what was deleted in them');
+    const local = await this.#walk(location, recursive, args.flag(opts.followLinks, 'followLinks', false));
+    const request: OpRequest = { op: 'filesContainerSync', local, url: target, delete: remove, updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned((await this.#run('filesContainerSync', 'read', request, opts)) as ContainerValue);
+  }
+
+  /** Removes the file (or with `recursive` the folder) at the path `url` names. */
+  async filesContainerRemovePath(url: string, options?: FilesContainerRemoveOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
+    const opts = args.options(options) as FilesContainerRemoveOptions;
+    const request: OpRequest = { op: 'filesContainerRemovePath', url: args.url(url), recursive: args.flag(opts.recursive, 'recursive', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned((await this.#run('filesContainerRemovePath', 'read', request, opts)) as ContainerValue);
+  }
+
+  /** The container's version (null if it has none yet) and FilesMap, at the URL's `?v=` or the latest. */
+  async filesContainerGet(url: string, options?: CallOptions): Promise<[string | null, FilesMap]> {
+    const c = (await this.#run('filesContainerGet', 'read', { op: 'filesContainerGet', url: args.url(url) }, args.options(options))) as ContainerValue;
+    return [c.version, c.filesMap];
+  }
+
+  // ---- NRS -------------------------------------------------------------------------------
+
+  /** Registers the top name `topName` (e.g. "mysite") to this Safe's key pair; returns its map's URL. */
+  async nrsCreate(topName: string, options?: CallOptions): Promise<string> {
+    const request: OpRequest = { op: 'nrsCreate', topName: args.publicName(topName, 'topName') };
+    return (await this.#run('nrsCreate', 'read', request, args.options(options))) as string;
+  }
+
+  /**
+   * Points the public name `name` ("mysite", "blog.mysite") at `link`; its top name must exist and
+   * be this Safe's. A link to versioned content (a FilesContainer) must carry its `?v=`.
+   * Returns the name's NRS URL with the new version.
+   */
+  async nrsAssociate(name: string, link: string, options?: CallOptions): Promise<string> {
+    const request: OpRequest = { op: 'nrsAssociate', name: args.publicName(name), link: args.url(link, 'link') };
+    return (await this.#run('nrsAssociate', 'read', request, args.options(options))) as string;
+  }
+
+  /** As {@link nrsAssociate}, registering the top name first if needed; also says whether it did. */
+  async nrsAdd(name: string, link: string, options?: CallOptions): Promise<[string, boolean]> {
+    const request: OpRequest = { op: 'nrsAdd', name: args.publicName(name), link: args.url(link, 'link') };
+    return (await this.#run('nrsAdd', 'read', request, args.options(options))) as [string, boolean];
+  }
+
+  /** Removes the link of the public name `name`; returns the NRS URL with the new version. */
+  async nrsRemove(name: string, options?: CallOptions): Promise<string> {
+    const request: OpRequest = { op: 'nrsRemove', name: args.publicName(name) };
+    return (await this.#run('nrsRemove', 'read', request, args.options(options))) as string;
+  }
+
+  /** What `name` links to (null if nothing) and its top name's whole map, at `version` or the latest. */
+  async nrsGet(name: string, version?: string | null, options?: CallOptions): Promise<[string | null, NrsMap]> {
+    const at = version === undefined || version === null ? {} : { version: args.text(version, 'version', 'hy8...') };
+    const request: OpRequest = { op: 'nrsGet', name: args.publicName(name), ...at };
+    const n = (await this.#run('nrsGet', 'read', request, args.options(options))) as NrsValue;
+    return [n.link, n.nrsMap];
+  }
+
+  // ---- multimaps -------------------------------------------------------------------------
+
+  /** Creates a multimap owned by this Safe's key pair at `name` (64 hex; random when null) and type tag `tag`. */
+  async multimapCreate(name: string | null | undefined, tag: number | bigint, options?: CallOptions): Promise<string> {
+    const named = name === undefined || name === null ? {} : { name: Uint8Array.from(Buffer.from(args.hex64(name, 'name'), 'hex')) };
+    const request: OpRequest = { op: 'multimapCreate', tag: args.u64(tag, 'tag'), ...named };
+    return (await this.#run('multimapCreate', 'read', request, args.options(options))) as string;
+  }
+
+  /** The current entries whose key is `key`. */
+  async multimapGetByKey(url: string, key: Uint8Array, options?: CallOptions): Promise<MultimapEntry[]> {
+    const request: OpRequest = { op: 'multimapGetByKey', url: args.url(url), key: args.bytes(key, 'key') };
+    return (await this.#run('multimapGetByKey', 'read', request, args.options(options))) as MultimapEntry[];
+  }
+
+  /** The entry with hash `hash`. */
+  async multimapGetByHash(url: string, hash: string, options?: CallOptions): Promise<MultimapEntry> {
+    const request: OpRequest = { op: 'multimapGetByHash', url: args.url(url), hash: args.hex64(hash, 'hash') };
+    const entries = (await this.#run('multimapGetByHash', 'read', request, args.options(options))) as MultimapEntry[];
+    return entries[0]!;
+  }
+
+  /** Inserts `[key, value]`, replacing the entries `replace` (hashes); returns the new entry's hash. */
+  async multimapInsert(url: string, entry: [Uint8Array, Uint8Array], replace: string[] = [], options?: CallOptions): Promise<string> {
+    if (!Array.isArray(entry) || entry.length !== 2) throw new SafeError('InvalidArgument', 'entry must be [key, value], two Uint8Arrays');
+    const request: OpRequest = {
+      op: 'multimapInsert',
+      url: args.url(url),
+      key: args.bytes(entry[0], 'entry key'),
+      value: args.bytes(entry[1], 'entry value'),
+      replace: args.hashes(replace, 'replace') ?? [],
+    };
+    return (await this.#run('multimapInsert', 'read', request, args.options(options))) as string;
+  }
+
+  /** Removes the entries `hashes`; returns the hash of the removal. */
+  async multimapRemove(url: string, hashes: string[], options?: CallOptions): Promise<string> {
+    const list = args.hashes(hashes, 'hashes');
+    if (!list || list.length === 0) throw new SafeError('InvalidArgument', 'hashes must list at least one entry hash to remove');
+    const request: OpRequest = { op: 'multimapRemove', url: args.url(url), hashes: list };
+    return (await this.#run('multimapRemove', 'read', request, args.options(options))) as string;
+  }
+
   // ---- keys ------------------------------------------------------------------------------
 
   /** A fresh ed25519 key pair (made inside the client; nothing is sent). */
@@ -245,6 +431,13 @@ export class Safe implements AsyncDisposable {
     return this.close();
   }
 
+  /** Lists a local location for a FilesContainer operation (before taking the lock). */
+  async #walk(location: unknown, recursive: boolean, followLinks: boolean): Promise<WireLocal> {
+    if (this.#closed) throw closedError();
+    const path = args.text(location, 'location', './site/');
+    return { location: path, entries: await walk(path, { recursive, followLinks }) };
+  }
+
   async #run(
     name: string,
     mode: 'read' | 'write',
@@ -285,6 +478,11 @@ export class Safe implements AsyncDisposable {
       release();
     }
   }
+}
+
+/** An add, sync or removal as sn_api returned it: the new version, what was done, the FilesMap. */
+function versioned(c: ContainerValue): [string | null, ProcessedFiles, FilesMap] {
+  return [c.version, c.processed, c.filesMap];
 }
 
 function publish(event: OperationEvent): void {

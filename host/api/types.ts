@@ -47,13 +47,70 @@ export interface NetworkInfo {
   replicationFactor: number;
 }
 
+/**
+ * A path's attributes in a FilesMap, as sn_api wrote them: `link` (the file's XOR-URL), `type`
+ * (a MIME type, `inode/directory` or `inode/symlink`), `size`, `created`, `modified`,
+ * `o_created`, `o_modified`, `readonly`, `mode_bits`, `symlink_target`, `symlink_target_type`.
+ */
+export type FileInfo = Record<string, string>;
+
+/** A FilesContainer's listing: each path (starting with `/`) and its attributes. */
+export type FilesMap = Record<string, FileInfo>;
+
+/** What an operation did to one path. */
+export type FileChange =
+  | { change: 'Added' | 'Updated' | 'Removed'; link: string }
+  | { change: 'Failed'; reason: string };
+
+/** The paths an operation touched (local paths for local files), each with what happened. */
+export type ProcessedFiles = Record<string, FileChange>;
+
+/** Every public name under a top name and its link. */
+export type NrsMap = Record<string, string>;
+
+/** Options of {@link Safe.filesContainerCreateFrom} and {@link Safe.filesContainerSync}. */
+export interface FilesContainerOptions extends CallOptions {
+  /** Descend into sub-folders (default true). */
+  recursive?: boolean;
+  /** Store what symlinks point to instead of the links (default false). */
+  followLinks?: boolean;
+}
+
+/** Options of {@link Safe.filesContainerAdd} and {@link Safe.filesContainerAddFromRaw}. */
+export interface FilesContainerAddOptions extends CallOptions {
+  /** Replace a file already at the destination (default false: it is reported as Failed). */
+  force?: boolean;
+  /** When the URL is an NRS URL, point its name at the new version (default false). */
+  updateNrs?: boolean;
+  /** Store what a symlink points to instead of the link (default false). */
+  followLinks?: boolean;
+}
+
+/** Options of {@link Safe.filesContainerSync}. */
+export interface FilesContainerSyncOptions extends FilesContainerOptions {
+  /** Remove what the container holds under the path but the local folder no longer does. */
+  delete?: boolean;
+  /** When the URL is an NRS URL, point its name at the new version (default false). */
+  updateNrs?: boolean;
+}
+
+/** Options of {@link Safe.filesContainerRemovePath}. */
+export interface FilesContainerRemoveOptions extends CallOptions {
+  /** Remove a folder and everything under it (default false). */
+  recursive?: boolean;
+  /** When the URL is an NRS URL, point its name at the new version (default false). */
+  updateNrs?: boolean;
+}
+
 /** An immutable file. */
 export interface PublicFile {
   type: 'PublicFile';
   /** The file's XOR-URL. */
   xorurl: string;
-  /** The file's address: SHA3-256 of its content, 64 hex characters. */
+  /** The address of the file's chunk (its data map, or a tiny file's bytes), 64 hex characters. */
   xorname: string;
+  /** Its attributes in the FilesContainer it was reached through. */
+  metadata?: FileInfo;
   /** The content, or the requested range of it. */
   data: Uint8Array;
   /** The MIME type the URL declares, if any. */
@@ -64,8 +121,84 @@ export interface PublicFile {
   size: number;
 }
 
-/** What `fetch` resolved a URL to. More kinds come with the full API. */
-export type SafeData = PublicFile;
+/** A FilesContainer, or a folder inside one. */
+export interface FilesContainer {
+  type: 'FilesContainer';
+  /** The container's XOR-URL, with its version. */
+  xorurl: string;
+  /** The container register's name, 64 hex characters. */
+  xorname: string;
+  typeTag: number | bigint;
+  /** The version read; null for a container that has none yet. */
+  version: string | null;
+  /** The FilesMap of that version (for a folder: the paths under it). */
+  filesMap: FilesMap;
+  /** For a folder inside the container: its attributes. */
+  metadata?: FileInfo;
+  resolvedFrom: string;
+}
+
+/** A top name's NRS map (what a top name without a link of its own resolves to). */
+export interface NrsMapContainer {
+  type: 'NrsMapContainer';
+  publicName: string;
+  xorurl: string;
+  xorname: string;
+  typeTag: number | bigint;
+  version: string | null;
+  nrsMap: NrsMap;
+  resolvedFrom: string;
+}
+
+/** A public name's link: a step of {@link Safe.inspect} (`fetch` follows it). */
+export interface NrsEntry {
+  type: 'NrsEntry';
+  publicName: string;
+  /** The NRS map's XOR-URL, with its version. */
+  xorurl: string;
+  version: string | null;
+  /** The link the name points at. */
+  resolvesInto: string;
+  resolvedFrom: string;
+}
+
+/** A key's SafeKey URL. */
+export interface SafeKey {
+  type: 'SafeKey';
+  xorurl: string;
+  xorname: string;
+  resolvedFrom: string;
+}
+
+/** A register and its current entries. */
+export interface Register {
+  type: 'Register';
+  xorurl: string;
+  xorname: string;
+  typeTag: number | bigint;
+  entries: RegisterEntry[];
+  resolvedFrom: string;
+}
+
+/** A multimap and its current entries. */
+export interface Multimap {
+  type: 'Multimap';
+  xorurl: string;
+  xorname: string;
+  typeTag: number | bigint;
+  entries: MultimapEntry[];
+  resolvedFrom: string;
+}
+
+/** What `fetch` resolved a URL to (and each step of `inspect`); tell them apart by `type`. */
+export type SafeData = PublicFile | FilesContainer | NrsMapContainer | NrsEntry | SafeKey | Register | Multimap;
+
+/** A multimap entry: its hash (64 hex), key and value. */
+export interface MultimapEntry {
+  hash: string;
+  key: Uint8Array;
+  value: Uint8Array;
+}
 
 /** An ed25519 key pair, each half as 64 hex characters. */
 export interface Keypair {

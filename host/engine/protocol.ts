@@ -2,6 +2,7 @@
  * Messages between a `Safe` (main thread) and its engine worker, which owns the component
  * instance, the UDP sockets and the timer. Plain data only: it crosses a thread boundary.
  */
+import type { LocalEntry } from '../api/local-files.js';
 import type { Contact } from '../core/contacts.js';
 
 /** Options the worker needs to create the client. */
@@ -34,7 +35,35 @@ export type OpRequest =
   | { op: 'keysCreatePreloadTestCoins'; amount: string }
   | { op: 'keysCreateAndPreload'; amount: string; fromSecretKey?: string }
   | { op: 'keysBalance'; secretKey: string }
-  | { op: 'keysTransfer'; amount: string; fromSecretKey: string; toUrl: string };
+  | { op: 'keysTransfer'; amount: string; fromSecretKey: string; toUrl: string }
+  | { op: 'inspect'; url: string }
+  | { op: 'filesContainerCreate' }
+  | { op: 'filesContainerCreateFrom'; local: WireLocal; dst?: string }
+  | { op: 'filesContainerAdd'; local: WireLocal; url: string; force: boolean; updateNrs: boolean }
+  | { op: 'filesContainerAddFromRaw'; data: Uint8Array; url: string; force: boolean; updateNrs: boolean }
+  | { op: 'filesContainerSync'; local: WireLocal; url: string; delete: boolean; updateNrs: boolean }
+  | { op: 'filesContainerRemovePath'; url: string; recursive: boolean; updateNrs: boolean }
+  | { op: 'filesContainerGet'; url: string }
+  | { op: 'nrsCreate'; topName: string }
+  | { op: 'nrsAssociate'; name: string; link: string }
+  | { op: 'nrsAdd'; name: string; link: string }
+  | { op: 'nrsRemove'; name: string }
+  | { op: 'nrsGet'; name: string; version?: string }
+  | { op: 'multimapCreate'; name?: Uint8Array; tag: bigint }
+  | { op: 'multimapGetByKey'; url: string; key: Uint8Array }
+  | { op: 'multimapGetByHash'; url: string; hash: string }
+  | { op: 'multimapInsert'; url: string; key: Uint8Array; value: Uint8Array; replace: string[] }
+  | { op: 'multimapRemove'; url: string; hashes: string[] };
+
+/**
+ * What the host found at a local location for a FilesContainer operation: the location as the
+ * user wrote it and what `walk` listed. The worker opens each file only when the component
+ * starts reading it.
+ */
+export interface WireLocal {
+  location: string;
+  entries: LocalEntry[];
+}
 
 /** Where a file's bytes come from. */
 export type SourceSpec = { kind: 'path'; path: string } | { kind: 'pieces' };

@@ -35,6 +35,30 @@ export class ByteSource {
     }
   }
 
+  /**
+   * A source over the local file at `path`, of the `size` a walk found, opened at the first
+   * read and closed once read to the end (a folder of many files never holds them all open).
+   * A file that changed size since the walk fails the read, saying so.
+   */
+  static lazyFile(path: string, size: number): ByteSource {
+    let fd: number | undefined;
+    const close = () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    };
+    const readAt = (buffer: Uint8Array, position: number): number => {
+      if (fd === undefined) {
+        fd = openSync(path, 'r');
+        const now = fstatSync(fd).size;
+        if (now !== size) throw new Error(`${path} changed while it was being stored (${size} bytes when listed, ${now} now): store it again`);
+      }
+      const n = readSync(fd, buffer, 0, buffer.length, position);
+      if (position + n >= size) close();
+      return n;
+    };
+    return new ByteSource(size, readAt, close);
+  }
+
   /** A source over buffers, one after another (never concatenated). */
   static fromPieces(pieces: Uint8Array[]): ByteSource {
     const size = pieces.reduce((sum, p) => sum + p.length, 0);

@@ -6,15 +6,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
-    ByteRange, Config, Contact, Error, ErrorCode, KeypairInfo, NetworkInfo, Operation, Output,
-    Progress, ProgressUnit, PublicFile, SafeData, Source,
+    ByteRange, Config, Contact, ContainerResult, Error, ErrorCode, FileChange, FileInfo, FilesMap,
+    KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapEntry, NetworkInfo, Operation, Output,
+    Progress, ProgressUnit, PublicFile, RegisterEntry, SafeData, Source,
 };
 
 use crate::bindings::exports::safe::client::client as wit;
-use crate::source::WitSource;
 use crate::bindings::safe::client::datagram::{
     IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
 };
+use crate::source::WitSource;
 
 pub(crate) fn socket_addr(a: &IpSocketAddress) -> SocketAddr {
     match a {
@@ -104,7 +105,83 @@ pub(crate) fn operation(r: wit::Request) -> Result<Operation, Error> {
             from_secret_key: a.from_secret_key,
             to_url: a.to_url,
         },
+        wit::Request::Inspect(url) => Operation::Inspect { url },
+        wit::Request::FilesContainerCreate => Operation::FilesContainerCreate,
+        wit::Request::FilesContainerCreateFrom(a) => {
+            Operation::FilesContainerCreateFrom { local: local_items(a.local), dst: a.dst }
+        }
+        wit::Request::FilesContainerAdd(a) => Operation::FilesContainerAdd {
+            url: required_url(a.url)?,
+            local: local_items(a.local),
+            force: a.force_or_delete,
+            update_nrs: a.update_nrs,
+        },
+        wit::Request::FilesContainerSync(a) => Operation::FilesContainerSync {
+            url: required_url(a.url)?,
+            local: local_items(a.local),
+            delete: a.force_or_delete,
+            update_nrs: a.update_nrs,
+        },
+        wit::Request::FilesContainerAddFromRaw(a) => Operation::FilesContainerAddFromRaw {
+            data: Bytes::from(a.data),
+            url: a.url,
+            force: a.force,
+            update_nrs: a.update_nrs,
+        },
+        wit::Request::FilesContainerRemovePath(a) => Operation::FilesContainerRemovePath {
+            url: a.url,
+            recursive: a.recursive,
+            update_nrs: a.update_nrs,
+        },
+        wit::Request::FilesContainerGet(url) => Operation::FilesContainerGet { url },
+        wit::Request::NrsCreate(top_name) => Operation::NrsCreate { top_name },
+        wit::Request::NrsAssociate((name, link)) => Operation::NrsAssociate { name, link },
+        wit::Request::NrsAdd((name, link)) => Operation::NrsAdd { name, link },
+        wit::Request::NrsRemove(name) => Operation::NrsRemove { name },
+        wit::Request::NrsGet((name, version)) => Operation::NrsGet { name, version },
+        wit::Request::MultimapCreate((name, tag)) => Operation::MultimapCreate {
+            name: name.as_deref().map(|b| xorname(b, "multimap name")).transpose()?,
+            tag,
+        },
+        wit::Request::MultimapGetByKey((url, key)) => {
+            Operation::MultimapGetByKey { url, key: Bytes::from(key) }
+        }
+        wit::Request::MultimapGetByHash((url, hash)) => Operation::MultimapGetByHash { url, hash },
+        wit::Request::MultimapInsert(a) => Operation::MultimapInsert {
+            url: a.url,
+            key: Bytes::from(a.key),
+            value: Bytes::from(a.value),
+            replace: a.replace,
+        },
+        wit::Request::MultimapRemove((url, hashes)) => Operation::MultimapRemove { url, hashes },
     })
+}
+
+fn required_url(url: Option<String>) -> Result<String, Error> {
+    url.ok_or_else(|| {
+        Error::new(ErrorCode::InvalidArgument, "the operation needs the container's URL")
+    })
+}
+
+fn local_items(l: wit::LocalItems) -> LocalItems {
+    LocalItems { location: l.location, items: l.items.into_iter().map(local_item).collect() }
+}
+
+fn local_item(i: wit::LocalItem) -> LocalItem {
+    LocalItem {
+        path: i.path,
+        kind: match i.kind {
+            wit::LocalKind::File(source) => LocalKind::File(Source::new(WitSource(source))),
+            wit::LocalKind::Dir => LocalKind::Dir,
+            wit::LocalKind::Symlink((target, target_type)) => {
+                LocalKind::Symlink { target, target_type }
+            }
+        },
+        mode_bits: i.mode_bits,
+        readonly: i.readonly,
+        created: i.created,
+        modified: i.modified,
+    }
 }
 
 fn xorname(bytes: &[u8], what: &str) -> Result<XorName, Error> {
@@ -137,23 +214,118 @@ pub(crate) fn output(o: Output) -> wit::Response {
         }
         Output::Stored(url) => wit::Response::Stored(url),
         Output::Bytes(b) => wit::Response::Bytes(b.to_vec()),
-        Output::Data(SafeData::PublicFile(f)) => {
-            wit::Response::Data(wit::SafeData::PublicFile(public_file(f)))
-        }
+        Output::Data(data) => wit::Response::Data(safe_data(data)),
+        Output::Chain(steps) => wit::Response::Chain(steps.into_iter().map(safe_data).collect()),
         Output::Keypair(k) => wit::Response::Keypair(keypair(k)),
         Output::Url(url) => wit::Response::Url(url),
-        Output::Entries(entries) => wit::Response::Entries(
-            entries
-                .into_iter()
-                .map(|e| wit::RegisterEntry { hash: e.hash, entry: e.entry.to_vec() })
-                .collect(),
-        ),
+        Output::Entries(entries) => wit::Response::Entries(register_entries(entries)),
         Output::EntryHash(hash) => wit::Response::EntryHash(hash),
         Output::Entry(bytes) => wit::Response::Entry(bytes.to_vec()),
         Output::KeyCreated { url, keypair: k } => wit::Response::KeyCreated((url, keypair(k))),
         Output::Balance(b) => wit::Response::Balance(b),
         Output::TransferId(id) => wit::Response::TransferId(id),
+        Output::Container(c) => wit::Response::Container(container(c)),
+        Output::NrsAdded { url, created_top_name } => {
+            wit::Response::NrsAdded((url, created_top_name))
+        }
+        Output::Nrs { link, version, map } => {
+            wit::Response::Nrs(wit::NrsResult { link, version, nrs_map: map.into_iter().collect() })
+        }
+        Output::Multimap(entries) => wit::Response::Multimap(multimap_entries(entries)),
         Output::Done => wit::Response::Done,
+    }
+}
+
+fn register_entries(entries: Vec<RegisterEntry>) -> Vec<wit::RegisterEntry> {
+    entries
+        .into_iter()
+        .map(|e| wit::RegisterEntry { hash: e.hash, entry: e.entry.to_vec() })
+        .collect()
+}
+
+fn multimap_entries(entries: Vec<MultimapEntry>) -> Vec<wit::MultimapEntry> {
+    entries
+        .into_iter()
+        .map(|e| wit::MultimapEntry { hash: e.hash, key: e.key.to_vec(), value: e.value.to_vec() })
+        .collect()
+}
+
+fn file_info(info: FileInfo) -> wit::FileInfo {
+    info.into_iter().collect()
+}
+
+fn files_map(map: FilesMap) -> wit::FilesMap {
+    map.into_iter().map(|(path, info)| (path, file_info(info))).collect()
+}
+
+fn container(c: ContainerResult) -> wit::ContainerResult {
+    wit::ContainerResult {
+        url: c.url,
+        version: c.version,
+        processed: c
+            .processed
+            .into_iter()
+            .map(|(path, change)| {
+                let change = match change {
+                    FileChange::Added(link) => wit::FileChange::Added(link),
+                    FileChange::Updated(link) => wit::FileChange::Updated(link),
+                    FileChange::Removed(link) => wit::FileChange::Removed(link),
+                    FileChange::Failed(why) => wit::FileChange::Failed(why),
+                };
+                (path, change)
+            })
+            .collect(),
+        files_map: files_map(c.files_map),
+    }
+}
+
+fn safe_data(d: SafeData) -> wit::SafeData {
+    match d {
+        SafeData::PublicFile(f) => wit::SafeData::PublicFile(public_file(f)),
+        SafeData::FilesContainer(c) => wit::SafeData::FilesContainer(wit::FilesContainer {
+            xorurl: c.xorurl,
+            xorname: c.xorname.0.to_vec(),
+            type_tag: c.type_tag,
+            version: c.version,
+            files_map: files_map(c.files_map),
+            metadata: c.metadata.map(file_info),
+            resolved_from: c.resolved_from,
+        }),
+        SafeData::NrsMapContainer(n) => wit::SafeData::NrsMapContainer(wit::NrsMapContainer {
+            public_name: n.public_name,
+            xorurl: n.xorurl,
+            xorname: n.xorname.0.to_vec(),
+            type_tag: n.type_tag,
+            version: n.version,
+            nrs_map: n.nrs_map.into_iter().collect(),
+            resolved_from: n.resolved_from,
+        }),
+        SafeData::NrsEntry(e) => wit::SafeData::NrsEntry(wit::NrsEntry {
+            public_name: e.public_name,
+            xorurl: e.xorurl,
+            version: e.version,
+            resolves_into: e.resolves_into,
+            resolved_from: e.resolved_from,
+        }),
+        SafeData::SafeKey(k) => wit::SafeData::SafeKey(wit::SafeKey {
+            xorurl: k.xorurl,
+            xorname: k.xorname.0.to_vec(),
+            resolved_from: k.resolved_from,
+        }),
+        SafeData::Register(r) => wit::SafeData::Register(wit::RegisterData {
+            xorurl: r.xorurl,
+            xorname: r.xorname.0.to_vec(),
+            type_tag: r.type_tag,
+            entries: register_entries(r.entries),
+            resolved_from: r.resolved_from,
+        }),
+        SafeData::Multimap(m) => wit::SafeData::Multimap(wit::MultimapData {
+            xorurl: m.xorurl,
+            xorname: m.xorname.0.to_vec(),
+            type_tag: m.type_tag,
+            entries: multimap_entries(m.entries),
+            resolved_from: m.resolved_from,
+        }),
     }
 }
 
@@ -165,6 +337,7 @@ fn public_file(f: PublicFile) -> wit::PublicFile {
         media_type: f.media_type,
         resolved_from: f.resolved_from,
         size: f.size,
+        metadata: f.metadata.map(file_info),
     }
 }
 
