@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const which = process.argv[2] ?? 'all';
-const benches = { single: 'single-node.mjs', network: 'network.mjs' };
+const benches = { single: 'single-node.mjs', network: 'network.mjs', 'event-loop': 'event-loop.mjs' };
 for (const [name, file] of Object.entries(benches)) {
   if (which !== 'all' && which !== name) continue;
   execFileSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], { stdio: 'inherit' });
