@@ -1,6 +1,8 @@
 // The demo (`npm run demo [-- <file>]`): starts a local node, connects to it, stores a file
-// (the given one, or a greeting), fetches it twice concurrently, prints the URL, and cleans up.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// (the given one, or a greeting), fetches it twice concurrently and prints the URL; then puts a
+// small website in a FilesContainer, names it with NRS and reads a page through the name; and
+// cleans up.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,6 +32,21 @@ try {
   console.log(`fetched it twice at once in ${ms(t)}: ${same ? 'both copies match' : 'MISMATCH'}`);
   if (!file) console.log(`content: ${new TextDecoder().decode(a.data).trim()}`);
   console.log(`\n${url}\n`);
+
+  // A website: a folder as a FilesContainer, an NRS name for it, a page read through the name.
+  const site = join(root, 'site');
+  mkdirSync(join(site, 'css'), { recursive: true });
+  writeFileSync(join(site, 'index.html'), '<h1>Hello from a Safe site</h1>\n');
+  writeFileSync(join(site, 'css', 'site.css'), 'h1 { color: teal }\n');
+  t = performance.now();
+  const [container, processed] = await safe.filesContainerCreateFrom(`${site}/`);
+  console.log(`stored a folder (${Object.keys(processed).length} files and folders) as a FilesContainer in ${ms(t)}:\n  ${container}`);
+  const name = `demo-${process.pid}`;
+  await safe.nrsAdd(name, container);
+  t = performance.now();
+  const page = await safe.fetch(`safe://${name}/index.html`);
+  const steps = (await safe.inspect(`safe://${name}/index.html`)).map((s) => s.type).join(' -> ');
+  console.log(`safe://${name}/index.html (${steps}) in ${ms(t)}: ${new TextDecoder().decode(page.data).trim()}`);
   await safe.close();
   if (!same) process.exitCode = 1;
 } finally {

@@ -223,9 +223,14 @@ describe('FilesContainers', () => {
     expect(latest).toBe(v6);
     expect(v3).toBeTruthy();
 
-    // A version that does not exist, and a path that is not there.
-    const bogus = 'hyryyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy';
-    expect((await failure(() => safe.filesContainerGet(`${base}?v=${bogus}`))).code).toMatch(/NotFound|InvalidUrl/);
+    // A well-formed version that is not this container's (another container's), and a path
+    // that is not there.
+    const [otherUrl] = await safe.filesContainerCreateFrom(extra);
+    const foreign = SafeUrl.parse(otherUrl).contentVersion!;
+    const missing = await failure(() => safe.filesContainerGet(`${base}?v=${foreign}`));
+    expect(missing.code).toBe('NotFound');
+    expect(missing.message).toMatch(/version/);
+    expect((await failure(() => safe.fetch(`${base}/a.txt?v=${foreign}`))).code).toBe('NotFound');
     expect((await failure(() => safe.filesContainerRemovePath(`${base}/not-there`))).code).toBe('NotFound');
   });
 
@@ -316,6 +321,24 @@ describe('NRS', () => {
     // The old version still resolves the removed name.
     const before = await safe.fetch(`safe://blog.mysite?v=${SafeUrl.parse(blogUrl).contentVersion}`);
     expect(before.type).toBe('PublicFile');
+  });
+
+  it('points a name at each new version of its container with updateNrs', async () => {
+    const page = join(dir.path, 'live.md');
+    writeFileSync(page, '# live');
+    const [container] = await safe.filesContainerCreateFrom(page);
+    await safe.nrsAdd('live-site', container);
+    const [version, processed] = await safe.filesContainerAddFromRaw(text('fresh news'), 'safe://live-site/news.txt', { updateNrs: true });
+    expect(processed['/news.txt']?.change).toBe('Added');
+    const [link] = await safe.nrsGet('live-site');
+    expect(SafeUrl.parse(link!).contentVersion).toBe(version);
+    const news = await safe.fetch('safe://live-site/news.txt');
+    if (news.type !== 'PublicFile') throw new Error(`expected a file, got ${news.type}`);
+    expect(new TextDecoder().decode(news.data)).toBe('fresh news');
+    // Without updateNrs the container changes but the name keeps the version it had.
+    const [v2] = await safe.filesContainerAddFromRaw(text('draft'), 'safe://live-site/draft.txt');
+    expect(v2).not.toBe(version);
+    expect((await failure(() => safe.fetch('safe://live-site/draft.txt'))).code).toBe('NotFound');
   });
 
   it('creates a top name on nrsAdd, refuses other owners, bad names and unversioned containers', async () => {
