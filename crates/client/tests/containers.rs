@@ -904,3 +904,52 @@ fn a_file_that_cannot_be_read_is_failed_and_left_out() {
     assert_eq!(keys, ["/a.txt", "/z.txt"]);
     assert_eq!(entries_on_nodes(&sim, &created.url), 1);
 }
+
+/// A data-map chunk (the client's format: magic, then self_encryption's bincode `DataMap`)
+/// declaring `pieces` full pieces at addresses nobody holds: a file that claims to be large.
+fn claimed_large_file_map(pieces: usize) -> Vec<u8> {
+    const PIECE: u64 = 1_044_480;
+    let mut map = b"safe-wasi:dmap:1".to_vec();
+    map.push(1); // the map's format version
+    map.extend_from_slice(&(pieces as u64).to_le_bytes());
+    for i in 0..pieces {
+        map.extend_from_slice(&(i as u64).to_le_bytes());
+        map.extend_from_slice(&XorName::from_content(format!("held by nobody {i}").as_bytes()).0);
+        map.extend_from_slice(&[i as u8; 32]);
+        map.extend_from_slice(&PIECE.to_le_bytes());
+    }
+    map.push(0); // no child level
+    map
+}
+
+#[test]
+fn a_version_linking_to_a_huge_files_map_is_refused_before_it_is_downloaded() {
+    let mut sim = Sim::new(3);
+    sim.connect();
+    let c = create_from(&mut sim, "site/", vec![dir(""), file("a.txt", b"one")], None);
+    // The owner (anyone with the key) writes a version whose "FilesMap" is a 70 MB file.
+    let map = Bytes::from(claimed_large_file_map(70));
+    let address = XorName::from_content(&map);
+    for i in sim.holders(&address) {
+        sim.nodes[i].store.insert(address, map.clone());
+    }
+    let huge =
+        SafeUrl::new_xorurl(address, 0, ContentType::Raw, DataType::File, XorUrlBase::Base32z)
+            .expect("url")
+            .to_string();
+    let written = sim.run(Operation::RegisterWrite {
+        url: at(&c.url, ""),
+        entry: Bytes::from(huge.into_bytes()),
+        parents: None,
+    });
+    assert!(matches!(written, Ok(Output::EntryHash(_))), "{written:?}");
+
+    let err = get(&mut sim, &at(&c.url, "")).expect_err("the map is too large");
+
+    // Refused by its declared size: had the client tried to download it, the chunks nobody
+    // holds would have made it NotFound.
+    assert_eq!(err.code, ErrorCode::Protocol, "{err}");
+    assert!(err.message.contains("more than") && err.message.contains("bytes"), "{err}");
+    // The older version still reads.
+    assert_eq!(get(&mut sim, &c.url).expect("v1").files_map, c.files_map);
+}

@@ -69,6 +69,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use bytes::Bytes;
+use futures::StreamExt;
 use safe_types::register::{EntryHash, Register, RegisterAddress};
 use safe_types::{ContentType, DataType, SafeUrl, VersionHash};
 
@@ -96,6 +97,11 @@ const SYMLINK_TARGET_TYPE: &str = "symlink_target_type";
 const TYPE_DIR: &str = "inode/directory";
 const TYPE_SYMLINK: &str = "inode/symlink";
 const TYPE_RAW: &str = "Raw";
+
+/// The largest FilesMap a client reads (about 200 000 entries of sn_api's attributes): a version
+/// linking to anything larger is refused before it is downloaded, so a hostile container cannot
+/// make a reader fetch gigabytes.
+const MAX_FILES_MAP_SIZE: u64 = 64 * 1024 * 1024;
 
 /// An empty FilesContainer owned by the client's key; gives `Output::Url`.
 pub(super) async fn create(net: Net) -> Result<Output, Error> {
@@ -370,8 +376,20 @@ async fn map_of(net: &Net, register: &Register, version: EntryHash) -> Result<Fi
     if url.data_type() != DataType::File {
         return Err(malformed(format!("its entry links to a {}, not a file", url.data_type())));
     }
-    let file = files::get(net.clone(), url, None).await?;
-    serde_json::from_slice(&file.data).map_err(|e| malformed(format!("its JSON is malformed: {e}")))
+    let reader = files::FileReader::open(net, url.xorname()).await?;
+    let size = reader.size();
+    if size > MAX_FILES_MAP_SIZE {
+        return Err(malformed(format!(
+            "its map file is {size} bytes, more than the {MAX_FILES_MAP_SIZE} bytes a client reads"
+        )));
+    }
+    // At most MAX_FILES_MAP_SIZE, a usize on every target.
+    let mut json = Vec::with_capacity(size as usize);
+    let mut pieces = reader.read(net, 0..size);
+    while let Some(piece) = pieces.next().await {
+        json.extend_from_slice(&piece?);
+    }
+    serde_json::from_slice(&json).map_err(|e| malformed(format!("its JSON is malformed: {e}")))
 }
 
 /// What a write starts from: the latest version's map, and every head (the new version's
