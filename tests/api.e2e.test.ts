@@ -7,9 +7,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Safe, SafeError, SafeUrl, type FilesMap, type Progress, type SafeData } from '../dist/index.js';
+import { Safe, SafeUrl, type FilesMap, type Progress, type SafeData } from '../dist/index.js';
 import { startTestnet, type Testnet } from '../dist/testnet/launcher.js';
-import { noise, pattern, tempDir } from './support.js';
+import { failure, noise, pattern, tempDir } from './support.js';
 
 const MiB = 1024 * 1024;
 /** The size of self-encryption's pieces (.cargo/config.toml): chunk boundaries of a large file. */
@@ -31,17 +31,6 @@ afterAll(async () => {
   await testnet?.stop();
   dir?.remove();
 });
-
-/** Runs `f` and returns the SafeError it rejects with. */
-async function failure(f: () => Promise<unknown>): Promise<SafeError> {
-  try {
-    await f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SafeError);
-    return e as SafeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A URL without its query (`?v=...`). */
 function unversioned(url: string): string {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Safe, SafeError } from '../dist/index.js';
-import { pattern, startNode, tempDir } from './support.js';
+import { failure, pattern, startNode, tempDir } from './support.js';
 
 let node: Awaited<ReturnType<typeof startNode>>;
 
@@ -17,17 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await node?.cleanup();
 });
-
-/** Runs `f` and returns the SafeError it rejects with. */
-async function failure(f: () => Promise<unknown>): Promise<SafeError> {
-  try {
-    await f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SafeError);
-    return e as SafeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A loopback port nothing listens on: bound, then released. */
 async function deadPort(): Promise<number> {

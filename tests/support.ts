@@ -5,6 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { expect } from 'vitest';
+
+import { SafeError } from '../dist/index.js';
 import { NodeProcess } from '../dist/testnet/node-process.js';
 
 export { NodeProcess };
@@ -144,4 +147,15 @@ export async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Pr
     }),
   );
   return results;
+}
+
+/** Runs `f` and returns the SafeError it rejects with (failing the test if it does not reject). */
+export async function failure(f: () => Promise<unknown>): Promise<SafeError> {
+  try {
+    await f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SafeError);
+    return e as SafeError;
+  }
+  throw new Error('expected a rejection');
 }
