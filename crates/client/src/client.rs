@@ -117,6 +117,9 @@ impl Client {
             now: None,
             timers: Timers::default(),
             detached: Vec::new(),
+            background: VecDeque::new(),
+            background_bytes: 0,
+            next_background: 0,
             map_fetched: None,
             map_stale: false,
             map_refreshing: false,
@@ -230,6 +233,12 @@ impl Client {
     /// How many QUIC connections are open or closing.
     pub fn connections(&self) -> usize {
         self.net.with(|s| s.transport.connection_count())
+    }
+
+    /// Bytes of write frames still going, in the background, to holders slower than the
+    /// majority that acknowledged them.
+    pub fn background_write_bytes(&self) -> u64 {
+        self.net.with(|s| s.background_bytes)
     }
 
     fn drive(&mut self, now: Instant) {

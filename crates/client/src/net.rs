@@ -13,7 +13,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures::future::LocalBoxFuture;
+use futures::future::{AbortHandle, LocalBoxFuture};
 use futures::FutureExt;
 
 use bytes::Bytes;
@@ -37,6 +37,11 @@ pub(crate) struct Shared {
     pub(crate) timers: Timers,
     /// Work handed off by operations, to go on after they complete (see [`Net::detach`]).
     pub(crate) detached: Vec<LocalBoxFuture<'static, ()>>,
+    /// Writes still going to their last holders in the background, oldest first (see
+    /// [`Net::detach_write`]), their frames' bytes in all, and the next one's id.
+    pub(crate) background: VecDeque<BackgroundWrite>,
+    pub(crate) background_bytes: u64,
+    pub(crate) next_background: u64,
     /// When the map was last fetched.
     pub(crate) map_fetched: Option<Instant>,
     /// Set when a node of the map could not be reached: the next operation refreshes the map.
@@ -51,6 +56,13 @@ pub(crate) struct Shared {
     pub(crate) current_op: Option<OpId>,
     /// The latest progress of each operation that reported some, in reporting order.
     pub(crate) progress: VecDeque<Progress>,
+}
+
+/// A write going on in the background, which [`Net::trim_background`] may abandon.
+pub(crate) struct BackgroundWrite {
+    id: u64,
+    bytes: u64,
+    handle: AbortHandle,
 }
 
 /// A cheap handle on the shared state, held by each operation.
@@ -90,6 +102,63 @@ impl Net {
             futures::future::select(work, sleep).await;
         };
         self.with(|s| s.detached.push(bounded.boxed_local()));
+    }
+
+    /// As [`Net::detach`], for writes of a `bytes`-long frame still going to some holders after
+    /// a majority acknowledged it: the bytes count towards [`Net::trim_background`] until the
+    /// work ends, times out or is abandoned.
+    pub(crate) fn detach_write(
+        &self,
+        bytes: u64,
+        grace: Duration,
+        work: impl Future<Output = ()> + 'static,
+    ) {
+        /// Gives the bytes back however the work ends (finished, timed out, dropped).
+        struct Held(Net, u64);
+        impl Drop for Held {
+            fn drop(&mut self) {
+                let id = self.1;
+                self.0.try_with(|s| {
+                    if let Some(at) = s.background.iter().position(|b| b.id == id) {
+                        if let Some(write) = s.background.remove(at) {
+                            s.background_bytes = s.background_bytes.saturating_sub(write.bytes);
+                        }
+                    }
+                });
+            }
+        }
+        let (work, handle) = futures::future::abortable(work);
+        let id = self.with(|s| {
+            let id = s.next_background;
+            s.next_background += 1;
+            s.background.push_back(BackgroundWrite { id, bytes, handle });
+            s.background_bytes += bytes;
+            id
+        });
+        let held = Held(self.clone(), id);
+        self.detach(grace, async move {
+            let _ = work.await;
+            drop(held);
+        });
+    }
+
+    /// Abandons the oldest background writes until at most `limit` bytes of them go on, so a
+    /// long upload neither waits for nor piles frames up for a holder slower than the majority
+    /// (the chunks it misses are on a majority, and nodes re-replicate when membership changes).
+    pub(crate) fn trim_background(&self, limit: u64) {
+        let abandoned: Vec<AbortHandle> = self.with(|s| {
+            let mut abandoned = Vec::new();
+            while s.background_bytes > limit {
+                let Some(write) = s.background.pop_front() else { break };
+                s.background_bytes = s.background_bytes.saturating_sub(write.bytes);
+                abandoned.push(write.handle);
+            }
+            abandoned
+        });
+        // Outside the borrow: aborting wakes the task.
+        for handle in abandoned {
+            handle.abort();
+        }
     }
 
     /// The network map, or `NotConnected`.

@@ -450,3 +450,31 @@ fn a_data_map_listing_a_chunk_nobody_holds_is_not_found() {
     assert_eq!(err.code, ErrorCode::NotFound, "{err}");
     assert!(err.message.contains("chunk 0 of the file"), "{err}");
 }
+
+#[test]
+fn a_holder_slower_than_the_majority_does_not_make_an_upload_hold_more() {
+    // Four holders of everything; one takes 30 s to answer each request (a majority never
+    // waits for it, so every one of its puts would linger in the background).
+    let mut sim = Sim::new(4);
+    sim.connect();
+    sim.nodes[3].behaviour.answer_delay = std::time::Duration::from_secs(30);
+    let data = Bytes::from(noise(24 * PIECE, 24));
+    let id = sim
+        .start(Operation::StoreFile { source: Source::from_bytes(data.clone()), media_type: None })
+        .expect("start");
+    let mut most = 0;
+    sim.run_until(|s| {
+        most = most.max(s.client.background_write_bytes());
+        s.completion(id).is_some()
+    });
+    let url = match sim.completion(id).map(|c| c.result.clone()) {
+        Some(Ok(Output::Stored(url))) => url,
+        other => panic!("store failed: {other:?}"),
+    };
+
+    // The budget (8 MiB) plus the uploads in flight when it was last checked (4) and the
+    // data map, not the file's 24 MiB.
+    assert!(most <= (8 * MIB + 5 * PIECE) as u64, "held {most} bytes for the slow holder");
+    assert!(most >= 4 * MIB as u64, "the slow holder's puts were measured: {most}");
+    assert!(sim.get(&url, None).expect("get") == data);
+}

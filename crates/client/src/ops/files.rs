@@ -6,7 +6,9 @@
 //! [`UPLOADS_IN_FLIGHT`] uploads waiting for their majority, then stores the data map as a chunk
 //! and returns the XOR-URL of that chunk. What the upload holds stays at a few MiB whatever the
 //! file's size: the file's first two pieces (the crate encrypts them last, as their keys need
-//! every other piece's hash), the piece being cut, and the chunks in flight.
+//! every other piece's hash), the piece being cut, the chunks in flight, and at most
+//! [`BACKGROUND_BYTES`] of chunks still going to holders slower than the majority (older puts
+//! to those are abandoned: the chunk is on a majority already).
 //!
 //! Reading fetches the chunk the URL names (checked against its address); for a data map it then
 //! fetches only the encrypted chunks that cover the requested bytes, [`DOWNLOADS_IN_FLIGHT`] at
@@ -38,6 +40,10 @@ use crate::{Error, ErrorCode, ProgressUnit, Source};
 
 /// Encrypted chunks uploading at once (each waits for a majority of its holders).
 const UPLOADS_IN_FLIGHT: usize = 4;
+/// At most this many bytes of chunks may still be going to their last holders (after their
+/// majority acknowledged them) when the upload sends the next chunk; older such puts are
+/// abandoned, so what an upload holds stays bounded even when one holder is slower than the rest.
+const BACKGROUND_BYTES: u64 = 8 * 1024 * 1024;
 /// Encrypted chunks fetched at once when reading.
 const DOWNLOADS_IN_FLIGHT: usize = 4;
 /// How much the encryptor asks the source for at a time.
@@ -124,6 +130,9 @@ async fn store_encrypted(
         let (hash, content) =
             next.map_err(|e| internal(format!("self-encryption of the file failed: {e}")))?;
         if produced < layout.count() {
+            // The last holders of earlier chunks may lag behind the majority: keep at most
+            // BACKGROUND_BYTES of frames for them.
+            net.trim_background(BACKGROUND_BYTES);
             let piece = layout.piece_size(layout.index_of_nth(produced));
             produced += 1;
             let chunk = chunk_of(content)?;
