@@ -143,12 +143,7 @@ pub(super) async fn add(
     force: bool,
     update_nrs: bool,
 ) -> Result<Output, Error> {
-    let target = target(&net, &url, update_nrs).await?;
-    let mut current = current(&net, target.address).await?;
-    let (root, planned) = plan(local, &target.path)?;
-    let (processed, changes) =
-        apply(&net, &mut current.files_map, planned, &root, Mode::Add { force }).await?;
-    finish(&net, target, current, processed, changes).await
+    change_from_local(net, local, url, update_nrs, Mode::Add { force }).await
 }
 
 /// See `Operation::FilesContainerAddFromRaw`.
@@ -218,11 +213,22 @@ pub(super) async fn sync(
     delete: bool,
     update_nrs: bool,
 ) -> Result<Output, Error> {
+    change_from_local(net, local, url, update_nrs, Mode::Sync { delete }).await
+}
+
+/// `add` and `sync`: the local items applied to the container's latest version under the URL's
+/// path, written as one new version.
+async fn change_from_local(
+    net: Net,
+    local: LocalItems,
+    url: String,
+    update_nrs: bool,
+    mode: Mode,
+) -> Result<Output, Error> {
     let target = target(&net, &url, update_nrs).await?;
     let mut current = current(&net, target.address).await?;
     let (root, planned) = plan(local, &target.path)?;
-    let (processed, changes) =
-        apply(&net, &mut current.files_map, planned, &root, Mode::Sync { delete }).await?;
+    let (processed, changes) = apply(&net, &mut current.files_map, planned, &root, mode).await?;
     finish(&net, target, current, processed, changes).await
 }
 
