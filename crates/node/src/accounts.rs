@@ -247,30 +247,13 @@ pub(crate) async fn debit(
     signed: SignedTransfer,
 ) -> Response {
     let owner = signed.transfer.from;
-    let outcome = ctx
-        .accounts
-        .apply(owner, move |current| {
-            let mut account = current.cloned().unwrap_or_else(|| Account::new(owner));
-            match account.apply_debit(&signed) {
-                Ok(true) => (Some(account), Ok(())),
-                Ok(false) => (None, Ok(())),
-                Err(e) => (None, Err(e)),
-            }
-        })
-        .await;
-    match outcome {
-        Ok((Ok(()), changed)) => {
-            if changed {
-                changed_here(ctx, owner, from);
-            }
-            Response::Done
+    match change_account(ctx, owner, from, move |account| account.apply_debit(&signed)).await {
+        Ok(Ok(())) => Response::Done,
+        Ok(Err(e @ (AccountError::InsufficientFunds { .. } | AccountError::OutOfOrder { .. }))) => {
+            error(ErrorKind::Conflict, format!("this replica is behind: {e}"))
         }
-        Ok((
-            Err(e @ (AccountError::InsufficientFunds { .. } | AccountError::OutOfOrder { .. })),
-            _,
-        )) => error(ErrorKind::Conflict, format!("this replica is behind: {e}")),
-        Ok((Err(e), _)) => refusal(&e),
-        Err(e) => storage_error(e),
+        Ok(Err(e)) => refusal(&e),
+        Err(failed) => failed,
     }
 }
 
@@ -288,11 +271,30 @@ pub(crate) async fn credit(
 
 async fn apply_credit(ctx: &Arc<NodeContext>, credit: Credit, from: Option<XorName>) -> Response {
     let owner = credit.to();
+    match change_account(ctx, owner, from, move |account| account.apply_credit(&credit)).await {
+        Ok(Ok(())) => Response::Done,
+        Ok(Err(e)) => refusal(&e),
+        Err(failed) => failed,
+    }
+}
+
+/// Applies `change` (a debit or a credit) to the local replica of `owner`'s account, a new one
+/// if there is none, and tells the account's other holders when it took. Gives the change's
+/// refusal, or the answer to send for a storage failure.
+async fn change_account<F>(
+    ctx: &Arc<NodeContext>,
+    owner: PublicKey,
+    from: Option<XorName>,
+    mut change: F,
+) -> Result<Result<(), AccountError>, Response>
+where
+    F: FnMut(&mut Account) -> Result<bool, AccountError> + Send + 'static,
+{
     let outcome = ctx
         .accounts
         .apply(owner, move |current| {
             let mut account = current.cloned().unwrap_or_else(|| Account::new(owner));
-            match account.apply_credit(&credit) {
+            match change(&mut account) {
                 Ok(true) => (Some(account), Ok(())),
                 Ok(false) => (None, Ok(())),
                 Err(e) => (None, Err(e)),
@@ -300,14 +302,13 @@ async fn apply_credit(ctx: &Arc<NodeContext>, credit: Credit, from: Option<XorNa
         })
         .await;
     match outcome {
-        Ok((Ok(()), changed)) => {
+        Ok((result, changed)) => {
             if changed {
                 changed_here(ctx, owner, from);
             }
-            Response::Done
+            Ok(result)
         }
-        Ok((Err(e), _)) => refusal(&e),
-        Err(e) => storage_error(e),
+        Err(e) => Err(storage_error(e)),
     }
 }
 
