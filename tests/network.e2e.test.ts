@@ -211,7 +211,7 @@ describe('churn', () => {
     expect(acknowledged.length).toBeGreaterThan(10);
     await waitForFullReplication(acknowledged, 3);
     await pool(acknowledged.map((item) => () => check(safe, item)), 16);
-  });
+  }, 300_000);
 });
 
 describe('hostile and concurrent use', () => {
