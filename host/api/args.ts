@@ -19,10 +19,33 @@ export function url(value: unknown, name = 'url'): string {
   return value;
 }
 
-/** Bytes. */
+/**
+ * Bytes, as a `Uint8Array` view of the caller's memory (nothing copied): any `ArrayBufferView`
+ * (a `Buffer`, a `Uint8Array`, another typed array, a `DataView`), over an `ArrayBuffer` or a
+ * `SharedArrayBuffer`. The caller's buffer is only ever read: what leaves for the engine is a
+ * copy (see {@link ownedBytes} and `Engine#sendPieces`), never the buffer itself, since a Node
+ * `Buffer` is often a view of a larger pool that other code uses.
+ */
 export function bytes(value: unknown, name: string): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw invalid(`${name} must be a Uint8Array (or a Buffer)`);
-  return value;
+  if (!ArrayBuffer.isView(value)) throw invalid(`${name} must be a Uint8Array, a Buffer or another ArrayBufferView`);
+  try {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  } catch {
+    throw invalid(`${name} is a view of a detached ArrayBuffer (it was transferred elsewhere): pass bytes you still hold`);
+  }
+}
+
+/**
+ * A copy of the bytes of `value` in a buffer of their exact size, owned by this call: taken when
+ * the call is made, so a later change to the caller's buffer does not change what is stored,
+ * and posting it to the engine copies only these bytes (posting a view would clone the whole
+ * buffer behind it, or share it when it is a `SharedArrayBuffer`).
+ */
+export function ownedBytes(value: unknown, name: string): Uint8Array {
+  const view = bytes(value, name);
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(view);
+  return copy;
 }
 
 /** An optional MIME type. */

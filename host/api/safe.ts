@@ -122,8 +122,10 @@ export class Safe implements AsyncDisposable {
   /**
    * Stores `bytes` as a public file and returns its XOR-URL. `mediaType` (a MIME type the
    * XOR-URL format knows, e.g. `'text/html'`) goes into the URL; without it the file is Raw.
+   * `bytes` may be any `ArrayBufferView` (a `Buffer`, a view of a larger buffer): it is read a
+   * piece at a time as the upload goes, never changed, so keep it unchanged until the call ends.
    */
-  async storeBytes(bytes: Uint8Array, mediaType?: string, options?: CallOptions): Promise<string> {
+  async storeBytes(bytes: ArrayBufferView, mediaType?: string, options?: CallOptions): Promise<string> {
     const data = args.bytes(bytes, 'bytes');
     const type = args.mediaType(mediaType);
     const request: OpRequest = { op: 'storeFile', source: { kind: 'pieces' }, ...(type ? { mediaType: type } : {}) };
@@ -199,11 +201,11 @@ export class Safe implements AsyncDisposable {
   }
 
   /** Adds `bytes` as a file at the path `url` names; as {@link filesContainerAdd} otherwise. */
-  async filesContainerAddFromRaw(bytes: Uint8Array, url: string, options?: FilesContainerAddOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
+  async filesContainerAddFromRaw(bytes: ArrayBufferView, url: string, options?: FilesContainerAddOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
     const opts = args.options(options) as FilesContainerAddOptions;
     const request: OpRequest = {
       op: 'filesContainerAddFromRaw',
-      data: args.bytes(bytes, 'bytes'),
+      data: args.ownedBytes(bytes, 'bytes'),
       url: args.url(url),
       force: args.flag(opts.force, 'force', false),
       updateNrs: args.flag(opts.updateNrs, 'updateNrs', false),
@@ -289,8 +291,8 @@ export class Safe implements AsyncDisposable {
   }
 
   /** The current entries whose key is `key`. */
-  async multimapGetByKey(url: string, key: Uint8Array, options?: CallOptions): Promise<MultimapEntry[]> {
-    const request: OpRequest = { op: 'multimapGetByKey', url: args.url(url), key: args.bytes(key, 'key') };
+  async multimapGetByKey(url: string, key: ArrayBufferView, options?: CallOptions): Promise<MultimapEntry[]> {
+    const request: OpRequest = { op: 'multimapGetByKey', url: args.url(url), key: args.ownedBytes(key, 'key') };
     return (await this.#run('multimapGetByKey', 'read', request, args.options(options))) as MultimapEntry[];
   }
 
@@ -302,13 +304,13 @@ export class Safe implements AsyncDisposable {
   }
 
   /** Inserts `[key, value]`, replacing the entries `replace` (hashes); returns the new entry's hash. */
-  async multimapInsert(url: string, entry: [Uint8Array, Uint8Array], replace: string[] = [], options?: CallOptions): Promise<string> {
+  async multimapInsert(url: string, entry: [ArrayBufferView, ArrayBufferView], replace: string[] = [], options?: CallOptions): Promise<string> {
     if (!Array.isArray(entry) || entry.length !== 2) throw new SafeError('InvalidArgument', 'entry must be [key, value], two Uint8Arrays');
     const request: OpRequest = {
       op: 'multimapInsert',
       url: args.url(url),
-      key: args.bytes(entry[0], 'entry key'),
-      value: args.bytes(entry[1], 'entry value'),
+      key: args.ownedBytes(entry[0], 'entry key'),
+      value: args.ownedBytes(entry[1], 'entry value'),
       replace: args.hashes(replace, 'replace') ?? [],
     };
     return (await this.#run('multimapInsert', 'read', request, args.options(options))) as string;
@@ -402,9 +404,9 @@ export class Safe implements AsyncDisposable {
    * Writes `entry` to the register, superseding `parents` (entry hashes; by default the current
    * entries). Returns the new entry's hash. Only the register's owner can write it.
    */
-  async registerWrite(url: string, entry: Uint8Array, parents?: string[], options?: CallOptions): Promise<string> {
+  async registerWrite(url: string, entry: ArrayBufferView, parents?: string[], options?: CallOptions): Promise<string> {
     const list = args.hashes(parents, 'parents');
-    const request: OpRequest = { op: 'registerWrite', url: args.url(url), entry: args.bytes(entry, 'entry'), ...(list ? { parents: list } : {}) };
+    const request: OpRequest = { op: 'registerWrite', url: args.url(url), entry: args.ownedBytes(entry, 'entry'), ...(list ? { parents: list } : {}) };
     return (await this.#run('registerWrite', 'read', request, args.options(options))) as string;
   }
 

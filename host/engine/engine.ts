@@ -79,13 +79,16 @@ export class Engine {
 
   /**
    * Sends the pieces of a buffer ahead of the call that reads them, one per turn of the event
-   * loop, each copied into its own buffer and transferred: the main thread never copies more
-   * than one piece at a time (and never the caller's whole underlying buffer).
+   * loop, each copied into a buffer of its own and that copy transferred: the main thread never
+   * copies more than one piece at a time, and the caller's memory is only read. (Not
+   * `piece.slice()`: on a `Buffer` that is a view, and transferring its `.buffer` would detach
+   * the caller's buffer, or the pool it shares with other Buffers.)
    */
   async #sendPieces(call: number, pieces: Uint8Array[]): Promise<void> {
     for (const piece of pieces) {
       if (!this.#pending.has(call) || this.#exited) return;
-      const data = piece.slice();
+      const data = new Uint8Array(piece.byteLength);
+      data.set(piece);
       this.#worker.ref();
       this.#worker.postMessage([{ type: 'piece', call, data } satisfies ToWorker], [data.buffer]);
       await new Promise((resolve) => setImmediate(resolve));
