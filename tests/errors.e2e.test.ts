@@ -66,6 +66,26 @@ describe('errors', () => {
     expect(safe.isConnected).toBe(true);
   });
 
+  it('gives up an unreachable bootstrap within 10 s, whatever the Safe\'s timeout', async () => {
+    await using safe = new Safe(null, 120);
+    const ports = [await deadPort(), await deadPort()];
+    const started = performance.now();
+    const e = await failure(() => safe.connect({ bootstrap: ports.map((p) => `127.0.0.1:${p}`) }));
+    const seconds = (performance.now() - started) / 1000;
+    expect(e.code).toBe('Network');
+    expect(e.message).toMatch(/no answer/);
+    // The contacts are tried at once, each given up after the 5 s handshake limit.
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it('connects through a live contact without waiting for an unreachable one', async () => {
+    await using safe = new Safe(null, 120);
+    const started = performance.now();
+    await safe.connect({ bootstrap: [`127.0.0.1:${await deadPort()}`, node.addr] });
+    expect(safe.isConnected).toBe(true);
+    expect((performance.now() - started) / 1000).toBeLessThan(5);
+  });
+
   it('refuses a node whose key does not match the pinned id', async () => {
     await using safe = new Safe(null, 5);
     const wrongId = 'ab'.repeat(32);

@@ -24,8 +24,13 @@ use safe_types::wire::{self, Response, LENGTH_PREFIX};
 use safe_types::XorName;
 use tracing::{debug, warn};
 
-/// How long a connection may stay silent before it is dropped (and a handshake given up).
+/// How long a connection may stay silent before it is dropped.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a handshake may go unanswered before the node counts as unreachable. A node that
+/// is up answers within a round trip (quinn retransmits a lost Initial within about a second,
+/// so this leaves room for a few losses); waiting for the idle timeout instead would let one
+/// address where nothing listens hold a `connect` up for 30 s, or its whole timeout.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Flow-control window of a response stream: a whole chunk frame fits.
 const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
 /// The largest UDP payload this client accepts (advertised to nodes).
@@ -82,6 +87,8 @@ struct Conn {
     target: Target,
     /// The node id the handshake proved, once connected.
     peer: Option<XorName>,
+    /// While handshaking: when to give the node up (see [`HANDSHAKE_TIMEOUT`]).
+    handshake_deadline: Option<Instant>,
     /// Set once the connection is lost or closing: no new requests go on it.
     closed: bool,
     /// Requests waiting for a stream, in order.
@@ -258,18 +265,39 @@ impl Transport {
         }
     }
 
-    /// Lets connections whose timer expired act on it.
+    /// Lets connections whose timer expired act on it, and gives up handshakes that went
+    /// unanswered for [`HANDSHAKE_TIMEOUT`].
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        for conn in self.conns.values_mut() {
+        let mut unanswered = Vec::new();
+        for (key, conn) in &mut self.conns {
             if conn.inner.poll_timeout().is_some_and(|t| t <= now) {
                 conn.inner.handle_timeout(now);
             }
+            if conn.handshake_deadline.is_some_and(|t| t <= now) && !conn.closed {
+                conn.handshake_deadline = None;
+                conn.inner.close(now, VarInt::from_u32(0), Bytes::from_static(b"no handshake"));
+                unanswered.push(*key);
+            }
+        }
+        for key in unanswered {
+            let Some(conn) = self.conns.get(&key) else { continue };
+            let addr = conn.target.addr;
+            debug!(%addr, "handshake unanswered");
+            let reason = format!(
+                "no answer within {} s (is a node listening there?)",
+                HANDSHAKE_TIMEOUT.as_secs()
+            );
+            self.fail_conn(key, RequestError::Connect { addr, reason });
         }
     }
 
     /// The next time a connection needs [`Self::handle_timeout`].
     pub(crate) fn poll_timeout(&mut self) -> Option<Instant> {
-        self.conns.values_mut().filter_map(|c| c.inner.poll_timeout()).min()
+        self.conns
+            .values_mut()
+            .flat_map(|c| [c.inner.poll_timeout(), c.handshake_deadline])
+            .flatten()
+            .min()
     }
 
     /// Puts queued requests on connections, connecting to nodes where needed.
@@ -371,6 +399,7 @@ impl Transport {
                 inner,
                 target,
                 peer: None,
+                handshake_deadline: now.checked_add(HANDSHAKE_TIMEOUT),
                 closed: false,
                 waiting: VecDeque::new(),
                 streams: HashMap::new(),
@@ -400,6 +429,7 @@ impl Transport {
             };
             match event {
                 Event::Connected => {
+                    conn.handshake_deadline = None;
                     conn.peer = safe_tls::peer_node_id(conn.inner.crypto_session().peer_identity());
                     debug!(addr = %conn.target.addr, "connected");
                     if let Some(peer) = conn.peer {
@@ -412,21 +442,12 @@ impl Transport {
                 Event::ConnectionLost { reason } => {
                     let addr = conn.target.addr;
                     debug!(%addr, %reason, "connection lost");
-                    conn.closed = true;
-                    let failed: Vec<RequestId> = conn
-                        .waiting
-                        .drain(..)
-                        .chain(conn.streams.drain().map(|(_, r)| r))
-                        .collect();
-                    self.routes.retain(|_, k| *k != key);
                     let reason = if conn.inner.is_handshaking() || conn.peer.is_none() {
                         RequestError::Connect { addr, reason: reason.to_string() }
                     } else {
                         RequestError::ConnectionLost { addr, reason: reason.to_string() }
                     };
-                    for id in failed {
-                        self.finish(id, Err(reason.clone()));
-                    }
+                    self.fail_conn(key, reason);
                 }
                 Event::Stream(StreamEvent::Readable { id }) => self.read(key, id),
                 Event::Stream(StreamEvent::Writable { id }) => self.write(key, id),
@@ -461,6 +482,19 @@ impl Transport {
             self.conns.remove(&key);
             self.order.retain(|k| *k != key);
             self.routes.retain(|_, k| *k != key);
+        }
+    }
+
+    /// Takes a connection out of use and fails every request on it with `reason`.
+    fn fail_conn(&mut self, key: ConnKey, reason: RequestError) {
+        let Some(conn) = self.conns.get_mut(&key) else { return };
+        conn.closed = true;
+        conn.handshake_deadline = None;
+        let failed: Vec<RequestId> =
+            conn.waiting.drain(..).chain(conn.streams.drain().map(|(_, r)| r)).collect();
+        self.routes.retain(|_, k| *k != key);
+        for id in failed {
+            self.finish(id, Err(reason.clone()));
         }
     }
 

@@ -100,6 +100,39 @@ fn connect_refuses_an_empty_contact_list_at_start() {
 }
 
 #[test]
+fn connect_to_an_address_where_nothing_listens_fails_promptly_whatever_the_timeout() {
+    let mut config = harness::SimConfig::nodes(1);
+    config.client.timeout = std::time::Duration::from_secs(600);
+    let mut sim = Sim::with(config);
+    // An address no node of the simulation has: every datagram to it is lost.
+    let nobody = Contact { addr: "10.0.9.9:12000".parse().expect("address"), id: None };
+
+    let id = sim.start(Operation::Connect(vec![nobody])).expect("started");
+    let done = sim.run_until_complete(id);
+
+    let err = done.result.expect_err("nothing answers");
+    assert_eq!(err.code, ErrorCode::Network, "{err}");
+    assert!(err.message.contains("10.0.9.9:12000"), "names the contact: {err}");
+    assert!(err.message.contains("no answer"), "says what happened: {err}");
+    let took = sim.completed_at(id).expect("completed") - sim.epoch();
+    assert!(took <= std::time::Duration::from_secs(6), "gave up after {took:?}, not at the timeout");
+    assert!(!sim.client.is_connected());
+}
+
+#[test]
+fn connect_tries_every_contact_at_once_and_an_unreachable_one_does_not_delay_it() {
+    let mut sim = Sim::new(2);
+    let nobody = Contact { addr: "10.0.9.9:12000".parse().expect("address"), id: None };
+
+    let id = sim.start(Operation::Connect(vec![nobody, sim.contact(1, true)])).expect("started");
+    let done = sim.run_until_complete(id);
+
+    assert!(matches!(done.result, Ok(Output::Connected(NetworkInfo { nodes: 2, .. }))), "{done:?}");
+    let took = sim.completed_at(id).expect("completed") - sim.epoch();
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}: the live contact was not asked at once");
+}
+
+#[test]
 fn connect_to_an_address_family_without_a_socket_fails_with_network() {
     let mut sim = Sim::new(1);
     let v6 = Contact { addr: "[fd00::1]:12000".parse().expect("address"), id: None };

@@ -180,6 +180,11 @@ impl Sim {
         self.now
     }
 
+    /// When the simulation began.
+    pub(crate) fn epoch(&self) -> Instant {
+        self.epoch
+    }
+
     /// Virtual time since the simulation began.
     pub(crate) fn elapsed(&self) -> Duration {
         self.now - self.epoch
