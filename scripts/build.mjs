@@ -1,5 +1,6 @@
 // Builds everything, rebuilding only what changed:
-//   1. the client component's core module (Rust, wasm32-wasip1)
+//   1. the client component's core module (Rust, wasm32-wasip1); with --faults also its
+//      fault-injection build for the host tests -> pkg/faults/
 //   2. the component (core module + WASI preview1 reactor adapter) -> pkg/safe_client.wasm
 //   3. its JS bindings (jco transpile, async instantiation) -> pkg/js/
 //   4. the native node (Rust) -> target/release/safe-node
@@ -20,17 +21,25 @@ log(`rust toolchain: ${toolchain.kind}`);
 
 // 1. The core module.
 cargo(['build', '--release', '--locked', '-p', 'safe-component', '--target', WASM_TARGET, ...toolchain.buildStd]);
-const core = join(root, 'target', WASM_TARGET, 'release', 'safe_component.wasm');
-
-// 2 + 3. Component and bindings, when the core module changed.
 const pkg = join(root, 'pkg');
-const component = join(pkg, 'safe_client.wasm');
-const bindings = join(pkg, 'js');
-if (mtime(core) > mtime(component) || !existsSync(join(bindings, 'safe_client.js'))) {
+await componentAndBindings(join(root, 'target', WASM_TARGET, 'release', 'safe_component.wasm'), pkg);
+
+// 1b. With --faults (npm test): the fault-injection build the host tests load
+// (crates/component/src/faults.rs), in its own profile and directory, never in the product.
+if (process.argv.includes('--faults')) {
+  cargo(['build', '--profile', 'faults', '--locked', '-p', 'safe-component', '--features', 'faults', '--target', WASM_TARGET, ...toolchain.buildStd]);
+  await componentAndBindings(join(root, 'target', WASM_TARGET, 'faults', 'safe_component.wasm'), join(pkg, 'faults'));
+}
+
+// 2 + 3. The component and its bindings, when the core module changed.
+async function componentAndBindings(core, dir) {
+  const component = join(dir, 'safe_client.wasm');
+  const bindings = join(dir, 'js');
+  if (mtime(core) <= mtime(component) && existsSync(join(bindings, 'safe_client.js'))) return;
   // The WASI preview1 reactor adapter ships inside jco (a direct devDependency).
   const adapter = join(root, 'node_modules', '@bytecodealliance', 'jco', 'lib', 'wasi_snapshot_preview1.reactor.wasm');
   const bytes = await componentNew(readFileSync(core), [['wasi_snapshot_preview1', readFileSync(adapter)]]);
-  mkdirSync(pkg, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   writeFileSync(component, bytes);
   log(`component: ${component} (${(bytes.length / 1024).toFixed(0)} KiB)`);
   const { files } = await transpileBytes(bytes, { name: 'safe_client', instantiation: 'async', noTypescript: false });

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node scripts/build.mjs
+node scripts/build.mjs --faults
 node scripts/cargo-test.mjs
 node node_modules/vitest/vitest.mjs run

@@ -107,12 +107,18 @@ export class Safe implements AsyncDisposable {
     if (options === null || typeof options !== 'object') {
       throw new SafeError('InvalidArgument', 'connect options must be an object, e.g. { bootstrap: ["127.0.0.1:12000"] }');
     }
-    const { bootstrap, signal } = options;
+    const { bootstrap, allow, signal } = options;
     if (bootstrap !== undefined && (!Array.isArray(bootstrap) || bootstrap.length === 0)) {
       throw new SafeError('InvalidArgument', 'bootstrap must be a non-empty array of "host:port" strings');
     }
+    if (allow !== undefined && !Array.isArray(allow)) {
+      throw new SafeError('InvalidArgument', 'allow must be an array of "host:port" strings the client may also send to');
+    }
     checkSignal(signal);
     const contacts: Contact[] = bootstrap ? await Promise.all(bootstrap.map(parseContact)) : await readContactsFile();
+    const extra = await Promise.all((allow ?? []).map(parseContact));
+    // The component may send to the contacts and to the nodes of the map they give (gate.ts).
+    this.#engine.allow([...contacts, ...extra]);
     await this.#run('connect', 'write', { op: 'connect', contacts }, { ...(signal ? { signal } : {}) }, undefined, (info) => {
       this.#network = info as NetworkInfo;
       this.#connected = true;

@@ -10,6 +10,12 @@ export interface ConnectOptions {
    * contacts file `$SAFE_HOME/network_contacts/default` is read.
    */
   bootstrap?: string[];
+  /**
+   * More addresses (`host:port`) the client may send datagrams to. By default it may send only
+   * to the bootstrap contacts and to the nodes of the network map they give; anything else is
+   * dropped and reported on the `diagnostics_channel` channel `safe-wasi:send-refused`.
+   */
+  allow?: string[];
   /** Abandons the call when aborted. */
   signal?: AbortSignal;
 }

@@ -22,3 +22,18 @@ export interface OperationEvent {
 
 /** Channel of {@link OperationEvent}s. */
 export const operationChannel = channel('safe-wasi:operation');
+
+/**
+ * Published on the channel `safe-wasi:send-refused` when the send allowlist dropped datagrams
+ * the client component sent to an address that is neither a bootstrap contact, nor a node of
+ * its network map, nor allowed by `connect({ allow })`.
+ */
+export interface SendRefusedEvent {
+  /** The destination, `ip:port` (IPv6 as `[groups]:port`). */
+  address: string;
+  /** How many datagrams were dropped. */
+  datagrams: number;
+}
+
+/** Channel of {@link SendRefusedEvent}s. */
+export const sendRefusedChannel = channel('safe-wasi:send-refused');

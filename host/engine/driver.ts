@@ -12,8 +12,9 @@ import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import { debug } from '../core/debug.js';
 import { fromComponentCode } from '../core/errors.js';
 import { fromWitResponse, toWitRequest } from './convert.js';
+import { SendGate } from './gate.js';
 import type { EngineOptions, FromWorker, OpRequest, ToWorker, WireError } from './protocol.js';
-import { UdpSocket } from './sockets.js';
+import { UdpSocket, toWitAddress } from './sockets.js';
 import { ByteSource } from './sources.js';
 
 type ClientExports = { Client: typeof Wit.Client };
@@ -23,6 +24,8 @@ export class Driver {
   readonly #client: Wit.Client;
   readonly #post: Post;
   readonly #sockets: UdpSocket[] = [];
+  /** Where the component may send (see gate.ts). */
+  readonly #gate = new SendGate();
   /** Operation id (component) -> call id (main thread), and back. */
   readonly #calls = new Map<bigint, number>();
   readonly #ops = new Map<number, bigint>();
@@ -40,7 +43,7 @@ export class Driver {
   static async create(api: ClientExports, options: EngineOptions, post: Post): Promise<Driver> {
     const client = new api.Client({ timeoutMs: BigInt(options.timeoutMs), xorurlBase: options.xorurlBase });
     const driver = new Driver(client, post);
-    const sockets = await Promise.allSettled([UdpSocket.bind('udp4'), UdpSocket.bind('udp6')]);
+    const sockets = await Promise.allSettled([UdpSocket.bind('udp4', driver.#gate), UdpSocket.bind('udp6', driver.#gate)]);
     for (const s of sockets) {
       if (s.status === 'fulfilled') driver.#attach(s.value);
       else debug('could not bind a socket: %s', String(s.reason));
@@ -60,6 +63,7 @@ export class Driver {
     for (const message of batch) {
       if (message.type === 'start') this.#start(message.call, message);
       else if (message.type === 'piece') this.#piece(message.call, message.data);
+      else if (message.type === 'allow') this.#gate.allow(message.addresses.map((a) => toWitAddress(a.ip, a.port)));
       else this.#cancel(message.call);
     }
     this.#afterCall();
@@ -148,6 +152,12 @@ export class Driver {
         this.#post({ type: 'progress', call, done: Number(p.done), total: Number(p.total), unit: p.unit, ...item });
       }
       for (const c of this.#client.drainCompletions()) this.#complete(c);
+      if (this.#gate.holding) {
+        this.#gate.settle(this.#client.nodeAddresses(), (address, datagrams) => {
+          debug('dropped %d datagram(s) to %s: not a bootstrap contact nor a node of the network map', datagrams, address);
+          this.#post({ type: 'refused', address, datagrams });
+        });
+      }
       this.#arm(this.#client.nextTimeout());
     });
   }

@@ -9,6 +9,8 @@
  */
 import { Worker } from 'node:worker_threads';
 
+import type { Contact } from '../core/contacts.js';
+import { debug, sendRefusedChannel, type SendRefusedEvent } from '../core/debug.js';
 import { SafeError, revive } from '../core/errors.js';
 import type { EngineOptions, FromWorker, OpRequest, Shutdown, ToWorker } from './protocol.js';
 
@@ -95,6 +97,11 @@ export class Engine {
     }
   }
 
+  /** Lets the component send to these addresses (before the call that needs it starts). */
+  allow(addresses: Array<Pick<Contact, 'ip' | 'port'>>): void {
+    this.#send({ type: 'allow', addresses: addresses.map(({ ip, port }) => ({ ip, port })) });
+  }
+
   /** Asks the worker to cancel a call and rejects it now with `error`. */
   cancel(call: number, error: SafeError): void {
     const pending = this.#pending.get(call);
@@ -168,6 +175,11 @@ export class Engine {
         } catch {
           // A throwing progress callback must not break the engine.
         }
+        return;
+      }
+      case 'refused': {
+        debug('the send allowlist dropped %d datagram(s) to %s', m.datagrams, m.address);
+        if (sendRefusedChannel.hasSubscribers) sendRefusedChannel.publish({ address: m.address, datagrams: m.datagrams } satisfies SendRefusedEvent);
         return;
       }
       case 'fatal':

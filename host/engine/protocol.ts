@@ -73,7 +73,9 @@ export type ToWorker =
   | { type: 'start'; call: number; request: OpRequest }
   | { type: 'cancel'; call: number }
   /** Part of the bytes of call `call`'s `pieces` source, sent before its start. */
-  | { type: 'piece'; call: number; data: Uint8Array };
+  | { type: 'piece'; call: number; data: Uint8Array }
+  /** Addresses the component may send to from now on (bootstrap contacts, the user's allowlist). */
+  | { type: 'allow'; addresses: Array<Pick<Contact, 'ip' | 'port'>> };
 
 /** Main thread to worker, alone: drop the client, close the sockets, then say `closed`. */
 export type Shutdown = { type: 'shutdown' };
@@ -91,6 +93,8 @@ export type FromWorker =
   | { type: 'progress'; call: number; done: number; total: number; unit: 'bytes' | 'files'; item?: string }
   | { type: 'done'; call: number; ok: true; value: unknown }
   | { type: 'done'; call: number; ok: false; error: WireError }
+  /** The send allowlist dropped `datagrams` the component sent to `address` (`ip:port`). */
+  | { type: 'refused'; address: string; datagrams: number }
   /** The engine cannot go on (the component trapped, or failed to load). */
   | { type: 'fatal'; error: WireError }
   /** Answer to a shutdown request: sockets are closed. */

@@ -8,6 +8,7 @@ import { isIPv4 } from 'node:net';
 
 import { debug } from '../core/debug.js';
 import type { Datagram, IpSocketAddress } from '../../pkg/js/interfaces/safe-client-datagram.js';
+import type { SendGate, Transmitter } from './gate.js';
 
 /** Converts a WIT socket address to the `[ip, port]` dgram wants. */
 export function toHostAddress(a: IpSocketAddress): [string, number] {
@@ -33,31 +34,33 @@ function expandIPv6(ip: string): [number, number, number, number, number, number
   return groups as [number, number, number, number, number, number, number, number];
 }
 
-/** A bound UDP socket lent to the component. */
-export class UdpSocket {
+/** A bound UDP socket lent to the component; what it sends passes the {@link SendGate}. */
+export class UdpSocket implements Transmitter {
   readonly #socket: Socket;
   readonly #local: IpSocketAddress;
+  readonly #gate: SendGate;
   #inbox: Datagram[] = [];
   #flushScheduled = false;
   #inFlight = 0;
   #onIdle: (() => void) | undefined;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, gate: SendGate) {
     this.#socket = socket;
+    this.#gate = gate;
     const { address, port } = socket.address();
     this.#local = toWitAddress(address, port);
     // Send errors (an unreachable peer, a full buffer) are datagram loss: QUIC recovers.
     socket.on('error', (e) => debug('udp socket error: %s', e.message));
   }
 
-  /** Binds a socket of `type` to an ephemeral port on all interfaces. */
-  static bind(type: 'udp4' | 'udp6'): Promise<UdpSocket> {
+  /** Binds a socket of `type` to an ephemeral port on all interfaces, sending through `gate`. */
+  static bind(type: 'udp4' | 'udp6', gate: SendGate): Promise<UdpSocket> {
     return new Promise((resolve, reject) => {
       const socket = createSocket({ type, ipv6Only: type === 'udp6' });
       socket.once('error', reject);
       socket.bind({ port: 0, address: type === 'udp4' ? '0.0.0.0' : '::' }, () => {
         socket.off('error', reject);
-        resolve(new UdpSocket(socket));
+        resolve(new UdpSocket(socket, gate));
       });
     });
   }
@@ -67,16 +70,19 @@ export class UdpSocket {
     return this.#local;
   }
 
-  /** WIT: queues datagrams for sending and returns at once. */
+  /** WIT: queues datagrams for sending (those the gate allows) and returns at once. */
   send(datagrams: Datagram[]): void {
-    for (const d of datagrams) {
-      const [ip, port] = toHostAddress(d.remote);
-      this.#inFlight++;
-      this.#socket.send(d.data, port, ip, (err) => {
-        if (err) debug('udp send to %s:%d failed: %s', ip, port, err.message);
-        if (--this.#inFlight === 0) this.#onIdle?.();
-      });
-    }
+    for (const d of datagrams) this.#gate.send(this, d);
+  }
+
+  /** Puts one datagram on the wire (the gate allowed it). */
+  transmit(d: Datagram): void {
+    const [ip, port] = toHostAddress(d.remote);
+    this.#inFlight++;
+    this.#socket.send(d.data, port, ip, (err) => {
+      if (err) debug('udp send to %s:%d failed: %s', ip, port, err.message);
+      if (--this.#inFlight === 0) this.#onIdle?.();
+    });
   }
 
   /** Calls `handler` with each batch of datagrams that arrived in one turn of the event loop. */

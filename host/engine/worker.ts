@@ -4,9 +4,10 @@
  * {@link Driver}. Running here, the component's CPU work never stalls the main event loop.
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { instantiate } from '../../pkg/js/safe_client.js';
 import { Driver } from './driver.js';
 import type { EngineOptions, FromWorker, Shutdown, ToWorker } from './protocol.js';
 import { UdpSocket } from './sockets.js';
@@ -15,7 +16,14 @@ import { wasiImports } from './wasi.js';
 
 const port = parentPort!;
 const { options } = workerData as { options: EngineOptions };
-const bindings = new URL('../../pkg/js/', import.meta.url);
+/**
+ * The component's bindings: `pkg/js/safe_client.js`, or (for tests of the hosts against another
+ * build, such as the fault-injection one in `pkg/faults/`) the file `SAFE_WASI_COMPONENT` names.
+ */
+const entry = process.env['SAFE_WASI_COMPONENT']
+  ? pathToFileURL(resolve(process.env['SAFE_WASI_COMPONENT']))
+  : new URL('../../pkg/js/safe_client.js', import.meta.url);
+const bindings = new URL('./', entry);
 
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
@@ -41,6 +49,7 @@ async function shutdown(): Promise<void> {
 }
 
 try {
+  const { instantiate } = (await import(entry.href)) as typeof import('../../pkg/js/safe_client.js');
   const root = await instantiate(
     async (name) => WebAssembly.compile(await readFile(new URL(name, bindings))),
     { ...wasiImports(), 'safe:client/datagram': { UdpSocket }, 'safe:client/source': { ByteSource } } as unknown as Parameters<typeof instantiate>[1],

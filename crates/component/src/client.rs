@@ -78,9 +78,15 @@ impl wit::GuestClient for ClientResource {
         Some(u64::try_from(micros).unwrap_or(u64::MAX))
     }
 
+    fn node_addresses(&self) -> Vec<wit::IpSocketAddress> {
+        self.0.borrow().core.node_addresses().into_iter().map(convert::ip_socket_address).collect()
+    }
+
     fn start(&self, request: wit::Request) -> Result<u64, wit::Error> {
         let now = Instant::now();
         let mut inner = self.0.borrow_mut();
+        #[cfg(feature = "faults")]
+        crate::faults::inject(&request, &inner.sockets)?;
         let operation = convert::operation(request).map_err(convert::error)?;
         let id = inner.core.start(now, operation).map_err(convert::error)?;
         inner.flush(now);

@@ -15,6 +15,8 @@ mod bindings {
 
 mod client;
 mod convert;
+#[cfg(feature = "faults")]
+mod faults;
 mod source;
 
 struct Component;
