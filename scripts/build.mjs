@@ -13,8 +13,8 @@ import { componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
 
 import { WASM_TARGET, cargo, root, toolchain } from './toolchain.mjs';
 
-const log = (msg) => process.stderr.write(`[build] ${msg}\n`);
-const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+const log = (/** @type {string} */ msg) => process.stderr.write(`[build] ${msg}\n`);
+const mtime = (/** @type {string} */ p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 
 log(`rust toolchain: ${toolchain.kind}`);
 
@@ -33,7 +33,7 @@ if (mtime(core) > mtime(component) || !existsSync(join(bindings, 'safe_client.js
   mkdirSync(pkg, { recursive: true });
   writeFileSync(component, bytes);
   log(`component: ${component} (${(bytes.length / 1024).toFixed(0)} KiB)`);
-  const { files } = await transpileBytes(bytes, { name: 'safe_client', instantiation: 'async', noTypescript: false });
+  const { files } = await transpileBytes(bytes, { name: 'safe_client', instantiation: 'async' });
   rmSync(bindings, { recursive: true, force: true });
   for (const [name, data] of Object.entries(files)) {
     const path = join(bindings, name);
