@@ -29,11 +29,12 @@ try {
 
   // The path first: its resident-set growth shows what a streamed store holds (the component's
   // memory only grows, so a later phase would hide it).
+  /** @type {Array<[string, () => Promise<string>]>} */
   const phases = [
     ['storeFile (path)', () => safe.storeFile(path)],
     ['storeBytes (buffer)', () => safe.storeBytes(data)],
   ];
-  let url;
+  let url = '';
   for (const [name, run] of phases) {
     const h = monitorEventLoopDelay({ resolution: 1 });
     const rss = rssSampler();
@@ -73,7 +74,13 @@ function rssSampler() {
   };
 }
 
+/**
+ * @param {string} name
+ * @param {import('node:perf_hooks').IntervalHistogram} h
+ * @param {number} ms
+ * @param {number} rssGrowthMiB
+ */
 function report(name, h, ms, rssGrowthMiB) {
-  const p = (q) => (h.percentile(q) / 1e6).toFixed(1);
+  const p = (/** @type {number} */ q) => (h.percentile(q) / 1e6).toFixed(1);
   console.log(`${name}: ${(ms / 1000).toFixed(2)} s (${((SIZE / MiB) / (ms / 1000)).toFixed(1)} MiB/s); event-loop delay p50 ${p(50)} ms, p99 ${p(99)} ms, max ${(h.max / 1e6).toFixed(1)} ms; resident set +${rssGrowthMiB.toFixed(0)} MiB at peak`);
 }

@@ -41,7 +41,7 @@ try {
   const back = await pool(urls.map((url) => () => safe.filesGet(url)), CONCURRENCY);
   const getMs = performance.now() - t;
   back.forEach((b, i) => {
-    if (!Buffer.from(b).equals(Buffer.from(payload[i]))) throw new Error(`chunk ${i} read back different`);
+    if (!Buffer.from(b).equals(Buffer.from(/** @type {Uint8Array} */ (payload[i])))) throw new Error(`chunk ${i} read back different`);
   });
   console.log(`put 64 MiB (64 x 1 MiB, ${CONCURRENCY} at once): ${(putMs / 1000).toFixed(2)} s -> ${((CHUNKS * 1000) / putMs).toFixed(1)} MiB/s`);
   console.log(`get 64 MiB (64 x 1 MiB, ${CONCURRENCY} at once): ${(getMs / 1000).toFixed(2)} s -> ${((CHUNKS * 1000) / getMs).toFixed(1)} MiB/s`);
@@ -49,7 +49,7 @@ try {
   const small = await pool(Array.from({ length: 50 }, (_, i) => () => safe.storeBytes(randomBytes(1024, `small-${i}`))), CONCURRENCY);
   const reads = [];
   for (let i = 0; i < SMALL_READS; i++) {
-    const url = small[i % small.length];
+    const url = /** @type {string} */ (small[i % small.length]);
     const start = performance.now();
     await safe.filesGet(url);
     reads.push(performance.now() - start);

@@ -46,7 +46,7 @@ try {
     get.push(performance.now() - t);
     if (!Buffer.from(back).equals(Buffer.from(data))) throw new Error('read back different bytes');
   }
-  const mibps = (ms) => (1000 / ms).toFixed(1);
+  const mibps = (/** @type {number} */ ms) => (1000 / ms).toFixed(1);
   const p = stats(put);
   const g = stats(get);
   console.log(`store 1 MiB: ${fmt(p)} -> ${mibps(p.p50)} MiB/s at p50`);

@@ -10,4 +10,5 @@ declare namespace WebAssembly {
     private constructor();
   }
   function compile(bytes: ArrayBufferView | ArrayBuffer): Promise<Module>;
+  function instantiate(module: Module, imports: object): Promise<Instance>;
 }

@@ -14,8 +14,8 @@ import { componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
 
 import { WASM_TARGET, cargo, root, toolchain } from './toolchain.mjs';
 
-const log = (msg) => process.stderr.write(`[build] ${msg}\n`);
-const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+const log = (/** @type {string} */ msg) => process.stderr.write(`[build] ${msg}\n`);
+const mtime = (/** @type {string} */ p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 
 log(`rust toolchain: ${toolchain.kind}`);
 
@@ -31,7 +31,11 @@ if (process.argv.includes('--faults')) {
   await componentAndBindings(join(root, 'target', WASM_TARGET, 'faults', 'safe_component.wasm'), join(pkg, 'faults'));
 }
 
-// 2 + 3. The component and its bindings, when the core module changed.
+/**
+ * 2 + 3. The component and its bindings, when the core module changed.
+ * @param {string} core the core module built by cargo
+ * @param {string} dir where to write `safe_client.wasm` and `js/`
+ */
 async function componentAndBindings(core, dir) {
   const component = join(dir, 'safe_client.wasm');
   const bindings = join(dir, 'js');
@@ -42,7 +46,7 @@ async function componentAndBindings(core, dir) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(component, bytes);
   log(`component: ${component} (${(bytes.length / 1024).toFixed(0)} KiB)`);
-  const { files } = await transpileBytes(bytes, { name: 'safe_client', instantiation: 'async', noTypescript: false });
+  const { files } = await transpileBytes(bytes, { name: 'safe_client', instantiation: 'async' });
   rmSync(bindings, { recursive: true, force: true });
   for (const [name, data] of Object.entries(files)) {
     const path = join(bindings, name);

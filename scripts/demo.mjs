@@ -11,7 +11,12 @@ import { NodeProcess } from '../dist/testnet/node-process.js';
 
 const file = process.argv[2];
 const data = file ? readFileSync(file) : new TextEncoder().encode(`Hello from safe-wasi, ${new Date().toISOString()}\n`);
-const ms = (t) => `${(performance.now() - t).toFixed(1)} ms`;
+const ms = (/** @type {number} */ t) => `${(performance.now() - t).toFixed(1)} ms`;
+/** The bytes of what `fetch` gave, which must be a file. @param {import('../dist/index.js').SafeData} d */
+const contents = (d) => {
+  if (d.type !== 'PublicFile') throw new Error(`expected a PublicFile, got a ${d.type}`);
+  return d.data;
+};
 
 const root = mkdtempSync(join(tmpdir(), 'safe-wasi-demo-'));
 const node = await NodeProcess.start({ root });
@@ -28,9 +33,9 @@ try {
 
   t = performance.now();
   const [a, b] = await Promise.all([safe.fetch(url), safe.fetch(url)]);
-  const same = Buffer.from(a.data).equals(Buffer.from(data)) && Buffer.from(b.data).equals(Buffer.from(data));
+  const same = Buffer.from(contents(a)).equals(Buffer.from(data)) && Buffer.from(contents(b)).equals(Buffer.from(data));
   console.log(`fetched it twice at once in ${ms(t)}: ${same ? 'both copies match' : 'MISMATCH'}`);
-  if (!file) console.log(`content: ${new TextDecoder().decode(a.data).trim()}`);
+  if (!file) console.log(`content: ${new TextDecoder().decode(contents(a)).trim()}`);
   console.log(`\n${url}\n`);
 
   // A website: a folder as a FilesContainer, an NRS name for it, a page read through the name.
@@ -46,7 +51,7 @@ try {
   t = performance.now();
   const page = await safe.fetch(`safe://${name}/index.html`);
   const steps = (await safe.inspect(`safe://${name}/index.html`)).map((s) => s.type).join(' -> ');
-  console.log(`safe://${name}/index.html (${steps}) in ${ms(t)}: ${new TextDecoder().decode(page.data).trim()}`);
+  console.log(`safe://${name}/index.html (${steps}) in ${ms(t)}: ${new TextDecoder().decode(contents(page)).trim()}`);
   await safe.close();
   if (!same) process.exitCode = 1;
 } finally {

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+node scripts/lint-ts.mjs   # tsc --noEmit over host/, tests/, scripts/, bench/ (tsconfig.check.json)
 node scripts/build.mjs --faults
 node scripts/cargo-test.mjs
 node node_modules/vitest/vitest.mjs run

@@ -27,6 +27,7 @@ function detect() {
   if (!existsSync('/usr/bin/cargo')) {
     throw new Error('no Rust toolchain for wasm32-wasip1: run `npm run setup` (installs Debian rustc-web)');
   }
+  /** @type {NodeJS.ProcessEnv} */
   const env = {
     ...process.env,
     // Debian's compiler, not the rustup shims that come first on PATH.
@@ -59,7 +60,11 @@ function detect() {
 
 export const toolchain = detect();
 
-/** Runs cargo with the chosen toolchain, inheriting stdio; throws on failure. */
+/**
+ * Runs cargo with the chosen toolchain, inheriting stdio; throws on failure.
+ * @param {string[]} args
+ * @param {Record<string, string>} [extraEnv]
+ */
 export function cargo(args, extraEnv = {}) {
   execFileSync(toolchain.cargo, args, { cwd: root, stdio: 'inherit', env: { ...toolchain.env, ...extraEnv } });
 }

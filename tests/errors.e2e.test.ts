@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Safe, SafeError } from '../dist/index.js';
-import { failure, pattern, startNode, tempDir } from './support.js';
+import { failure, pattern, publicFile, startNode, tempDir } from './support.js';
 
 let node: Awaited<ReturnType<typeof startNode>>;
 
@@ -40,7 +40,7 @@ describe('errors', () => {
     expect(nrs.code).toBe('NotFound');
     expect(nrs.message).toMatch(/mysite/);
     const url = await safe.storeBytes(pattern(10));
-    expect((await safe.fetch(url)).size).toBe(10);
+    expect(publicFile(await safe.fetch(url)).size).toBe(10);
   });
 
   it('rejects an unknown address with NotFound and stays usable', async () => {
@@ -151,7 +151,7 @@ describe('errors', () => {
     } finally {
       node.resume();
     }
-    expect((await safe.fetch(url)).size).toBe(100);
+    expect(publicFile(await safe.fetch(url)).size).toBe(100);
   });
 
   it('times out with Timeout when the node does not answer', async () => {
@@ -166,7 +166,7 @@ describe('errors', () => {
     } finally {
       node.resume();
     }
-    expect((await safe.fetch(url)).size).toBe(5);
+    expect(publicFile(await safe.fetch(url)).size).toBe(5);
   });
 });
 

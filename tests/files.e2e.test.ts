@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Safe, SafeError, type OperationEvent, type Progress } from '../dist/index.js';
-import { fileChunks, pattern, sha3, startNode, tempDir, xorUrlFields } from './support.js';
+import { fileChunks, pattern, publicFile, sha3, startNode, tempDir, xorUrlFields } from './support.js';
 
 let node: Awaited<ReturnType<typeof startNode>>;
 let safe: Safe;
@@ -39,7 +39,7 @@ describe('storeBytes and fetch through a real node', () => {
       const url = await safe.storeBytes(data);
       expect(url).toMatch(/^safe:\/\/h[ybndrfg8ejkmcpqxot1uwisza345h769]+$/);
 
-      const file = await safe.fetch(url);
+      const file = publicFile(await safe.fetch(url));
       expect(file.type).toBe('PublicFile');
       expect(file.xorurl).toBe(url);
       expect(file.resolvedFrom).toBe(url);
@@ -67,10 +67,10 @@ describe('storeBytes and fetch through a real node', () => {
   it('puts the media type into the URL and returns it', async () => {
     const data = new TextEncoder().encode('<h1>hello</h1>');
     const url = await safe.storeBytes(data, 'text/html');
-    const file = await safe.fetch(url);
+    const file = publicFile(await safe.fetch(url));
     expect(file.mediaType).toBe('text/html');
     expect(new TextDecoder().decode(file.data)).toBe('<h1>hello</h1>');
-    const raw = await safe.fetch(await safe.storeBytes(data));
+    const raw = publicFile(await safe.fetch(await safe.storeBytes(data)));
     expect(raw.mediaType).toBeUndefined();
     expect(raw.xorname).toBe(file.xorname);
   });
@@ -90,7 +90,7 @@ describe('storeBytes and fetch through a real node', () => {
       const got = await safe.filesGet(url, range);
       expect(Buffer.from(got).equals(Buffer.from(expected)), `range ${JSON.stringify(range)}`).toBe(true);
     }
-    const part = await safe.fetch(url, [1000, 1010n]);
+    const part = publicFile(await safe.fetch(url, [1000, 1010n]));
     expect(part.size).toBe(100_000);
     expect(Buffer.from(part.data).equals(Buffer.from(data.subarray(1000, 1010)))).toBe(true);
   });
@@ -122,7 +122,7 @@ describe('storeBytes and fetch through a real node', () => {
     const listener = (e: unknown) => events.push(e as OperationEvent);
     subscribe('safe-wasi:operation', listener);
     try {
-      const [a, b] = await Promise.all([safe.fetch(u1), safe.fetch(u2)]);
+      const [a, b] = await Promise.all([safe.fetch(u1).then(publicFile), safe.fetch(u2).then(publicFile)]);
       expect(a.xorname).toBe(xorUrlFields(u1).xorname);
       expect(b.xorname).toBe(xorUrlFields(u2).xorname);
       expect(Buffer.from(a.data).equals(Buffer.from(pattern(300_000, 1)))).toBe(true);
@@ -146,7 +146,7 @@ describe('storeBytes and fetch through a real node', () => {
     subscribe('safe-wasi:operation', listener);
     await node.pause();
     try {
-      const both = Promise.all([safe.fetch(u1), safe.fetch(u2)]);
+      const both = Promise.all([safe.fetch(u1).then(publicFile), safe.fetch(u2).then(publicFile)]);
       await new Promise((r) => setTimeout(r, 300));
       expect(started).toHaveLength(2);
       expect(ended).toHaveLength(0);

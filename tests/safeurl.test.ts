@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { SafeError, SafeUrl, type XorUrlBase } from '../dist/index.js';
+import { SafeError, SafeUrl, type DataType, type XorUrlBase } from '../dist/index.js';
 
 interface Expect {
   isNrs: boolean;
@@ -197,7 +197,7 @@ const CONTENT_CODES: [string, number][] = [
   ['audio/aac', 0x8000], ['audio/mpeg', 0x8009], ['font/woff2', 0x9003], ['image/png', 0xa004],
   ['multipart/byteranges', 0xd000], ['text/html', 0xe002], ['text/plain', 0xe006], ['video/mp4', 0xf007],
 ];
-const DATA_CODES: [string, number][] = [['SafeKey', 0], ['File', 1], ['Register', 2], ['Spentbook', 3]];
+const DATA_CODES: [DataType, number][] = [['SafeKey', 0], ['File', 1], ['Register', 2], ['Spentbook', 3]];
 const PREFIX: Record<XorUrlBase, string> = { base32z: 'h', base32: 'b', base64: 'm' };
 
 /** Base32 by arithmetic: the bytes as one big number, shifted to a whole number of digits. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
-import { SafeError } from '../dist/index.js';
+import { SafeError, type PublicFile, type SafeData } from '../dist/index.js';
 import { NodeProcess } from '../dist/testnet/node-process.js';
 
 export { NodeProcess };
@@ -147,6 +147,13 @@ export async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Pr
     }),
   );
   return results;
+}
+
+/** `data` as the PublicFile it must be (failing the test if it is anything else). */
+export function publicFile(data: SafeData): PublicFile {
+  expect(data.type).toBe('PublicFile');
+  if (data.type !== 'PublicFile') throw new Error(`expected a PublicFile, got a ${data.type}`);
+  return data;
 }
 
 /** Runs `f` and returns the SafeError it rejects with (failing the test if it does not reject). */

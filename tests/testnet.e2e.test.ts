@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Safe } from '../dist/index.js';
 import { isAlive, readNodeStatus, readState } from '../dist/testnet/launcher.js';
-import { tempDir } from './support.js';
+import { publicFile, tempDir } from './support.js';
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const home = tempDir('safe-home-');
@@ -60,7 +60,7 @@ describe('safe testnet', () => {
     expect(kp.publicKey).toMatch(/^[0-9a-f]{64}$/);
     expect(kp.secretKey).toMatch(/^[0-9a-f]{64}$/);
     expect(await safe.keysBalance(kp.secretKey)).toBe('9');
-    const file = await safe.fetch(await safe.storeBytes(new TextEncoder().encode('hello, network')));
+    const file = publicFile(await safe.fetch(await safe.storeBytes(new TextEncoder().encode('hello, network'))));
     expect(new TextDecoder().decode(file.data)).toBe('hello, network');
     await safe.close();
   });

@@ -3,7 +3,7 @@
  * what it should be, before anything reaches the component.
  */
 import { SafeError } from '../core/errors.js';
-import type { WireRange } from '../engine/protocol.js';
+import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import type { ByteRange, CallOptions, Keypair } from './types.js';
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
@@ -48,11 +48,11 @@ export function ownedBytes(value: unknown, name: string): Uint8Array {
   return copy;
 }
 
-/** An optional MIME type. */
+/** An optional MIME type; none for an empty string. */
 export function mediaType(value: unknown, name = 'mediaType'): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw invalid(`${name} must be a string such as "text/plain", or undefined`);
-  return value;
+  return value === '' ? undefined : value;
 }
 
 /** 64 hex characters (a key, a hash, a name), returned in lower case. */
@@ -96,17 +96,17 @@ export function options(value: unknown): CallOptions {
   return value as CallOptions;
 }
 
-/** A byte range `[start, end?)` in its wire form. */
-export function range(value: ByteRange | undefined): { range?: WireRange } {
-  if (value === undefined || value === null) return {};
+/** A byte range `[start, end?)` in its WIT form. */
+export function range(value: ByteRange | undefined): Wit.ByteRange | undefined {
+  if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.length < 1 || value.length > 2) {
     throw invalid('range must be [start] or [start, end], byte offsets with end exclusive');
   }
   const start = u64(value[0], 'range start');
-  if (value[1] === undefined) return { range: { start } };
+  if (value[1] === undefined) return { start };
   const end = u64(value[1], 'range end');
   if (end < start) throw invalid(`range [${start}, ${end}) ends before it starts`);
-  return { range: { start, end } };
+  return { start, end };
 }
 
 /** A boolean option, `fallback` when not given. */

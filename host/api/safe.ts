@@ -14,10 +14,11 @@ import { parseContact, readContactsFile, type Contact } from '../core/contacts.j
 import { debug, operationChannel, type OperationEvent } from '../core/debug.js';
 import { SafeError } from '../core/errors.js';
 import { RwLock } from '../core/lock.js';
+import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import { Engine } from '../engine/engine.js';
-import type { OpRequest, WireLocal } from '../engine/protocol.js';
-import type { ContainerValue, NrsValue } from '../engine/convert.js';
+import type { Request, ResponseTo, Sendable } from '../engine/protocol.js';
 import * as args from './args.js';
+import { filesMap, networkInfo, processedFiles, safeData, toWitContact, nrsMap as toNrsMap } from './convert.js';
 import { walk } from './local-files.js';
 import type {
   ByteRange,
@@ -119,8 +120,9 @@ export class Safe implements AsyncDisposable {
     const extra = await Promise.all((allow ?? []).map(parseContact));
     // The component may send to the contacts and to the nodes of the map they give (gate.ts).
     this.#engine.allow([...contacts, ...extra]);
-    await this.#run('connect', 'write', { op: 'connect', contacts }, { ...(signal ? { signal } : {}) }, undefined, (info) => {
-      this.#network = info as NetworkInfo;
+    const request = { tag: 'connect', val: contacts.map(toWitContact) } satisfies Request;
+    await this.#run('connect', 'write', request, { ...(signal ? { signal } : {}) }, undefined, (r) => {
+      this.#network = networkInfo(r.val);
       this.#connected = true;
     });
   }
@@ -134,10 +136,10 @@ export class Safe implements AsyncDisposable {
   async storeBytes(bytes: ArrayBufferView, mediaType?: string, options?: CallOptions): Promise<string> {
     const data = args.bytes(bytes, 'bytes');
     const type = args.mediaType(mediaType);
-    const request: OpRequest = { op: 'storeFile', source: { kind: 'pieces' }, ...(type ? { mediaType: type } : {}) };
     const pieces: Uint8Array[] = [];
     for (let at = 0; at < data.length; at += PIECE) pieces.push(data.subarray(at, at + PIECE));
-    return (await this.#run('storeBytes', 'read', request, args.options(options), pieces)) as string;
+    const request = { tag: 'store-file', val: [{ kind: 'pieces' }, type] } satisfies Request;
+    return (await this.#run('storeBytes', 'read', request, args.options(options), pieces)).val;
   }
 
   /**
@@ -147,20 +149,20 @@ export class Safe implements AsyncDisposable {
   async storeFile(path: string, mediaType?: string, options?: CallOptions): Promise<string> {
     if (typeof path !== 'string' || path === '') throw new SafeError('InvalidArgument', 'path must be the path of a local file');
     const type = args.mediaType(mediaType);
-    const request: OpRequest = { op: 'storeFile', source: { kind: 'path', path: resolve(path) }, ...(type ? { mediaType: type } : {}) };
-    return (await this.#run('storeFile', 'read', request, args.options(options))) as string;
+    const request = { tag: 'store-file', val: [{ kind: 'file', path: resolve(path) }, type] } satisfies Request;
+    return (await this.#run('storeFile', 'read', request, args.options(options))).val;
   }
 
   /** Reads a file's bytes, or bytes `[start, end)` of it. */
   async filesGet(url: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
-    const request: OpRequest = { op: 'filesGet', url: args.url(url), ...args.range(range) };
-    return (await this.#run('filesGet', 'read', request, args.options(options))) as Uint8Array;
+    const request = { tag: 'files-get', val: [args.url(url), args.range(range)] } satisfies Request;
+    return (await this.#run('filesGet', 'read', request, args.options(options))).val;
   }
 
   /** Resolves a `safe://` URL to the data it names; for a file, optionally a byte range. */
   async fetch(url: string, range?: ByteRange, options?: CallOptions): Promise<SafeData> {
-    const request: OpRequest = { op: 'fetch', url: args.url(url), ...args.range(range) };
-    return (await this.#run('fetch', 'read', request, args.options(options))) as SafeData;
+    const request = { tag: 'fetch', val: [args.url(url), args.range(range)] } satisfies Request;
+    return safeData((await this.#run('fetch', 'read', request, args.options(options))).val);
   }
 
   /**
@@ -168,15 +170,15 @@ export class Safe implements AsyncDisposable {
    * container, the file), without file contents.
    */
   async inspect(url: string, options?: CallOptions): Promise<SafeData[]> {
-    const request: OpRequest = { op: 'inspect', url: args.url(url) };
-    return (await this.#run('inspect', 'read', request, args.options(options))) as SafeData[];
+    const request = { tag: 'inspect', val: args.url(url) } satisfies Request;
+    return (await this.#run('inspect', 'read', request, args.options(options))).val.map(safeData);
   }
 
   // ---- FilesContainers ---------------------------------------------------------------------
 
   /** An empty FilesContainer owned by this Safe's key pair; returns its XOR-URL. */
   async filesContainerCreate(options?: CallOptions): Promise<string> {
-    return (await this.#run('filesContainerCreate', 'read', { op: 'filesContainerCreate' }, args.options(options))) as string;
+    return (await this.#run('filesContainerCreate', 'read', { tag: 'files-container-create' }, args.options(options))).val;
   }
 
   /**
@@ -186,11 +188,12 @@ export class Safe implements AsyncDisposable {
    * XOR-URL, what was done to each local path, and the FilesMap.
    */
   async filesContainerCreateFrom(location: string, dst?: string | null, options?: FilesContainerOptions): Promise<[string, ProcessedFiles, FilesMap]> {
-    const opts = args.options(options) as FilesContainerOptions;
+    const opts: FilesContainerOptions = args.options(options);
     const local = await this.#walk(location, args.flag(opts.recursive, 'recursive', true), args.flag(opts.followLinks, 'followLinks', false));
-    const target = dst === undefined || dst === null ? {} : { dst: args.text(dst, 'dst', '/site') };
-    const c = (await this.#run('filesContainerCreateFrom', 'read', { op: 'filesContainerCreateFrom', local, ...target }, opts)) as ContainerValue;
-    return [c.url, c.processed, c.filesMap];
+    const target = dst === undefined || dst === null ? undefined : args.text(dst, 'dst', '/site');
+    const request = { tag: 'files-container-create-from', val: { local, dst: target, forceOrDelete: false, updateNrs: false } } satisfies Request;
+    const c = (await this.#run('filesContainerCreateFrom', 'read', request, opts)).val;
+    return [c.url, processedFiles(c.processed), filesMap(c.filesMap)];
   }
 
   /**
@@ -199,24 +202,23 @@ export class Safe implements AsyncDisposable {
    * Returns the new version (null when nothing changed), what was done, and the FilesMap.
    */
   async filesContainerAdd(source: string, url: string, options?: FilesContainerAddOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
-    const opts = args.options(options) as FilesContainerAddOptions;
+    const opts: FilesContainerAddOptions = args.options(options);
     const target = args.url(url);
     const local = await this.#walk(source, false, args.flag(opts.followLinks, 'followLinks', false));
-    const request: OpRequest = { op: 'filesContainerAdd', local, url: target, force: args.flag(opts.force, 'force', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
-    return versioned((await this.#run('filesContainerAdd', 'read', request, opts)) as ContainerValue);
+    const val = { local, url: target, forceOrDelete: args.flag(opts.force, 'force', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned(await this.#run('filesContainerAdd', 'read', { tag: 'files-container-add', val } satisfies Request, opts));
   }
 
   /** Adds `bytes` as a file at the path `url` names; as {@link filesContainerAdd} otherwise. */
   async filesContainerAddFromRaw(bytes: ArrayBufferView, url: string, options?: FilesContainerAddOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
-    const opts = args.options(options) as FilesContainerAddOptions;
-    const request: OpRequest = {
-      op: 'filesContainerAddFromRaw',
+    const opts: FilesContainerAddOptions = args.options(options);
+    const val = {
       data: args.ownedBytes(bytes, 'bytes'),
       url: args.url(url),
       force: args.flag(opts.force, 'force', false),
       updateNrs: args.flag(opts.updateNrs, 'updateNrs', false),
     };
-    return versioned((await this.#run('filesContainerAddFromRaw', 'read', request, opts)) as ContainerValue);
+    return versioned(await this.#run('filesContainerAddFromRaw', 'read', { tag: 'files-container-add-from-raw', val } satisfies Request, opts));
   }
 
   /**
@@ -225,36 +227,36 @@ export class Safe implements AsyncDisposable {
    * (null when nothing changed), what was done, and the FilesMap.
    */
   async filesContainerSync(location: string, url: string, options?: FilesContainerSyncOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
-    const opts = args.options(options) as FilesContainerSyncOptions;
+    const opts: FilesContainerSyncOptions = args.options(options);
     const target = args.url(url);
     const recursive = args.flag(opts.recursive, 'recursive', true);
     const remove = args.flag(opts.delete, 'delete', false);
     // Without recursion sub-folders are listed empty, and delete would empty them in the container.
     if (remove && !recursive) throw new SafeError('InvalidArgument', 'delete needs recursive: a sync that does not descend into sub-folders cannot tell what was deleted in them');
     const local = await this.#walk(location, recursive, args.flag(opts.followLinks, 'followLinks', false));
-    const request: OpRequest = { op: 'filesContainerSync', local, url: target, delete: remove, updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
-    return versioned((await this.#run('filesContainerSync', 'read', request, opts)) as ContainerValue);
+    const val = { local, url: target, forceOrDelete: remove, updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned(await this.#run('filesContainerSync', 'read', { tag: 'files-container-sync', val } satisfies Request, opts));
   }
 
   /** Removes the file (or with `recursive` the folder) at the path `url` names. */
   async filesContainerRemovePath(url: string, options?: FilesContainerRemoveOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
-    const opts = args.options(options) as FilesContainerRemoveOptions;
-    const request: OpRequest = { op: 'filesContainerRemovePath', url: args.url(url), recursive: args.flag(opts.recursive, 'recursive', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
-    return versioned((await this.#run('filesContainerRemovePath', 'read', request, opts)) as ContainerValue);
+    const opts: FilesContainerRemoveOptions = args.options(options);
+    const val = { url: args.url(url), recursive: args.flag(opts.recursive, 'recursive', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned(await this.#run('filesContainerRemovePath', 'read', { tag: 'files-container-remove-path', val } satisfies Request, opts));
   }
 
   /** The container's version (null if it has none yet) and FilesMap, at the URL's `?v=` or the latest. */
   async filesContainerGet(url: string, options?: CallOptions): Promise<[string | null, FilesMap]> {
-    const c = (await this.#run('filesContainerGet', 'read', { op: 'filesContainerGet', url: args.url(url) }, args.options(options))) as ContainerValue;
-    return [c.version, c.filesMap];
+    const c = (await this.#run('filesContainerGet', 'read', { tag: 'files-container-get', val: args.url(url) }, args.options(options))).val;
+    return [c.version ?? null, filesMap(c.filesMap)];
   }
 
   // ---- NRS -------------------------------------------------------------------------------
 
   /** Registers the top name `topName` (e.g. "mysite") to this Safe's key pair; returns its map's URL. */
   async nrsCreate(topName: string, options?: CallOptions): Promise<string> {
-    const request: OpRequest = { op: 'nrsCreate', topName: args.publicName(topName, 'topName') };
-    return (await this.#run('nrsCreate', 'read', request, args.options(options))) as string;
+    const request = { tag: 'nrs-create', val: args.publicName(topName, 'topName') } satisfies Request;
+    return (await this.#run('nrsCreate', 'read', request, args.options(options))).val;
   }
 
   /**
@@ -263,89 +265,88 @@ export class Safe implements AsyncDisposable {
    * Returns the name's NRS URL with the new version.
    */
   async nrsAssociate(name: string, link: string, options?: CallOptions): Promise<string> {
-    const request: OpRequest = { op: 'nrsAssociate', name: args.publicName(name), link: args.url(link, 'link') };
-    return (await this.#run('nrsAssociate', 'read', request, args.options(options))) as string;
+    const request = { tag: 'nrs-associate', val: [args.publicName(name), args.url(link, 'link')] } satisfies Request;
+    return (await this.#run('nrsAssociate', 'read', request, args.options(options))).val;
   }
 
   /** As {@link nrsAssociate}, registering the top name first if needed; also says whether it did. */
   async nrsAdd(name: string, link: string, options?: CallOptions): Promise<[string, boolean]> {
-    const request: OpRequest = { op: 'nrsAdd', name: args.publicName(name), link: args.url(link, 'link') };
-    return (await this.#run('nrsAdd', 'read', request, args.options(options))) as [string, boolean];
+    const request = { tag: 'nrs-add', val: [args.publicName(name), args.url(link, 'link')] } satisfies Request;
+    return (await this.#run('nrsAdd', 'read', request, args.options(options))).val;
   }
 
   /** Removes the link of the public name `name`; returns the NRS URL with the new version. */
   async nrsRemove(name: string, options?: CallOptions): Promise<string> {
-    const request: OpRequest = { op: 'nrsRemove', name: args.publicName(name) };
-    return (await this.#run('nrsRemove', 'read', request, args.options(options))) as string;
+    const request = { tag: 'nrs-remove', val: args.publicName(name) } satisfies Request;
+    return (await this.#run('nrsRemove', 'read', request, args.options(options))).val;
   }
 
   /** What `name` links to (null if nothing) and its top name's whole map, at `version` or the latest. */
   async nrsGet(name: string, version?: string | null, options?: CallOptions): Promise<[string | null, NrsMap]> {
-    const at = version === undefined || version === null ? {} : { version: args.text(version, 'version', 'hy8...') };
-    const request: OpRequest = { op: 'nrsGet', name: args.publicName(name), ...at };
-    const n = (await this.#run('nrsGet', 'read', request, args.options(options))) as NrsValue;
-    return [n.link, n.nrsMap];
+    const at = version === undefined || version === null ? undefined : args.text(version, 'version', 'hy8...');
+    const request = { tag: 'nrs-get', val: [args.publicName(name), at] } satisfies Request;
+    const n = (await this.#run('nrsGet', 'read', request, args.options(options))).val;
+    return [n.link ?? null, toNrsMap(n.nrsMap)];
   }
 
   // ---- multimaps -------------------------------------------------------------------------
 
   /** Creates a multimap owned by this Safe's key pair at `name` (64 hex; random when null) and type tag `tag`. */
   async multimapCreate(name: string | null | undefined, tag: number | bigint, options?: CallOptions): Promise<string> {
-    const named = name === undefined || name === null ? {} : { name: Uint8Array.from(Buffer.from(args.hex64(name, 'name'), 'hex')) };
-    const request: OpRequest = { op: 'multimapCreate', tag: args.u64(tag, 'tag'), ...named };
-    return (await this.#run('multimapCreate', 'read', request, args.options(options))) as string;
+    const named = name === undefined || name === null ? undefined : Uint8Array.from(Buffer.from(args.hex64(name, 'name'), 'hex'));
+    const request = { tag: 'multimap-create', val: [named, args.u64(tag, 'tag')] } satisfies Request;
+    return (await this.#run('multimapCreate', 'read', request, args.options(options))).val;
   }
 
   /** The current entries whose key is `key`. */
   async multimapGetByKey(url: string, key: ArrayBufferView, options?: CallOptions): Promise<MultimapEntry[]> {
-    const request: OpRequest = { op: 'multimapGetByKey', url: args.url(url), key: args.ownedBytes(key, 'key') };
-    return (await this.#run('multimapGetByKey', 'read', request, args.options(options))) as MultimapEntry[];
+    const request = { tag: 'multimap-get-by-key', val: [args.url(url), args.ownedBytes(key, 'key')] } satisfies Request;
+    return (await this.#run('multimapGetByKey', 'read', request, args.options(options))).val;
   }
 
   /** The entry with hash `hash`. */
   async multimapGetByHash(url: string, hash: string, options?: CallOptions): Promise<MultimapEntry> {
-    const request: OpRequest = { op: 'multimapGetByHash', url: args.url(url), hash: args.hex64(hash, 'hash') };
-    const entries = (await this.#run('multimapGetByHash', 'read', request, args.options(options))) as MultimapEntry[];
-    return entries[0]!;
+    const request = { tag: 'multimap-get-by-hash', val: [args.url(url), args.hex64(hash, 'hash')] } satisfies Request;
+    const [entry] = (await this.#run('multimapGetByHash', 'read', request, args.options(options))).val;
+    if (entry === undefined) throw new SafeError('Internal', 'the Safe client component found the entry but gave none back; please report this');
+    return entry;
   }
 
   /** Inserts `[key, value]`, replacing the entries `replace` (hashes); returns the new entry's hash. */
   async multimapInsert(url: string, entry: [ArrayBufferView, ArrayBufferView], replace: string[] = [], options?: CallOptions): Promise<string> {
     if (!Array.isArray(entry) || entry.length !== 2) throw new SafeError('InvalidArgument', 'entry must be [key, value], two Uint8Arrays');
-    const request: OpRequest = {
-      op: 'multimapInsert',
+    const val = {
       url: args.url(url),
       key: args.ownedBytes(entry[0], 'entry key'),
       value: args.ownedBytes(entry[1], 'entry value'),
       replace: args.hashes(replace, 'replace') ?? [],
     };
-    return (await this.#run('multimapInsert', 'read', request, args.options(options))) as string;
+    return (await this.#run('multimapInsert', 'read', { tag: 'multimap-insert', val } satisfies Request, args.options(options))).val;
   }
 
   /** Removes the entries `hashes`; returns the hash of the removal. */
   async multimapRemove(url: string, hashes: string[], options?: CallOptions): Promise<string> {
     const list = args.hashes(hashes, 'hashes');
     if (!list || list.length === 0) throw new SafeError('InvalidArgument', 'hashes must list at least one entry hash to remove');
-    const request: OpRequest = { op: 'multimapRemove', url: args.url(url), hashes: list };
-    return (await this.#run('multimapRemove', 'read', request, args.options(options))) as string;
+    const request = { tag: 'multimap-remove', val: [args.url(url), list] } satisfies Request;
+    return (await this.#run('multimapRemove', 'read', request, args.options(options))).val;
   }
 
   // ---- keys ------------------------------------------------------------------------------
 
   /** A fresh ed25519 key pair (made inside the client; nothing is sent). */
   async newKeypair(options?: CallOptions): Promise<Keypair> {
-    return (await this.#run('newKeypair', 'read', { op: 'newKeypair' }, args.options(options))) as Keypair;
+    return (await this.#run('newKeypair', 'read', { tag: 'new-keypair' }, args.options(options))).val;
   }
 
   /** The key pair this Safe signs with: it owns the registers it creates. */
   async getKeypair(options?: CallOptions): Promise<Keypair> {
-    return (await this.#run('getKeypair', 'read', { op: 'getKeypair' }, args.options(options))) as Keypair;
+    return (await this.#run('getKeypair', 'read', { tag: 'get-keypair' }, args.options(options))).val;
   }
 
   /** Makes this Safe sign with `keypair` (or the key pair of a secret key) from now on. */
   async setKeypair(keypair: Keypair | string, options?: CallOptions): Promise<void> {
-    const request: OpRequest = { op: 'setKeypair', secretKey: args.secretKey(keypair, 'keypair') };
-    await this.#run('setKeypair', 'write', request, args.options(options));
+    await this.#run('setKeypair', 'write', { tag: 'set-keypair', val: args.secretKey(keypair, 'keypair') }, args.options(options));
   }
 
   /**
@@ -353,32 +354,31 @@ export class Safe implements AsyncDisposable {
    * string). Returns the key's SafeKey URL and its key pair.
    */
   async keysCreatePreloadTestCoins(amount: string, options?: CallOptions): Promise<[string, Keypair]> {
-    const request: OpRequest = { op: 'keysCreatePreloadTestCoins', amount: args.amount(amount) };
-    return (await this.#run('keysCreatePreloadTestCoins', 'read', request, args.options(options))) as [string, Keypair];
+    const request = { tag: 'keys-create-preload-test-coins', val: args.amount(amount) } satisfies Request;
+    return (await this.#run('keysCreatePreloadTestCoins', 'read', request, args.options(options))).val;
   }
 
   /** A new key preloaded with `amount` coins from `fromSecretKey`'s account (or the faucet). */
   async keysCreateAndPreload(amount: string, fromSecretKey?: string, options?: CallOptions): Promise<[string, Keypair]> {
-    const from = fromSecretKey === undefined || fromSecretKey === null ? {} : { fromSecretKey: args.secretKey(fromSecretKey, 'fromSecretKey') };
-    const request: OpRequest = { op: 'keysCreateAndPreload', amount: args.amount(amount), ...from };
-    return (await this.#run('keysCreateAndPreload', 'read', request, args.options(options))) as [string, Keypair];
+    const from = fromSecretKey === undefined || fromSecretKey === null ? undefined : args.secretKey(fromSecretKey, 'fromSecretKey');
+    const request = { tag: 'keys-create-and-preload', val: [args.amount(amount), from] } satisfies Request;
+    return (await this.#run('keysCreateAndPreload', 'read', request, args.options(options))).val;
   }
 
   /** The balance of the key with `secretKey`, as a decimal string in shortest form (`'9'`). */
   async keysBalance(secretKey: string, options?: CallOptions): Promise<string> {
-    const request: OpRequest = { op: 'keysBalance', secretKey: args.secretKey(secretKey) };
-    return (await this.#run('keysBalance', 'read', request, args.options(options))) as string;
+    const request = { tag: 'keys-balance', val: args.secretKey(secretKey) } satisfies Request;
+    return (await this.#run('keysBalance', 'read', request, args.options(options))).val;
   }
 
   /** Pays `amount` coins from `fromSecretKey`'s account to the key at `toUrl`; returns the transfer id. */
   async keysTransfer(amount: string, fromSecretKey: string, toUrl: string, options?: CallOptions): Promise<string> {
-    const request: OpRequest = {
-      op: 'keysTransfer',
+    const val = {
       amount: args.amount(amount),
       fromSecretKey: args.secretKey(fromSecretKey, 'fromSecretKey'),
       toUrl: args.url(toUrl, 'toUrl'),
     };
-    return (await this.#run('keysTransfer', 'read', request, args.options(options))) as string;
+    return (await this.#run('keysTransfer', 'read', { tag: 'keys-transfer', val } satisfies Request, args.options(options))).val;
   }
 
   // ---- registers -------------------------------------------------------------------------
@@ -388,22 +388,21 @@ export class Safe implements AsyncDisposable {
    * type tag `tag`, holding entries of `contentType` (a MIME type, or Raw). Returns its URL.
    */
   async registerCreate(name: string | null | undefined, tag: number | bigint, contentType?: string, options?: CallOptions): Promise<string> {
-    const named = name === undefined || name === null ? {} : { name: Uint8Array.from(Buffer.from(args.hex64(name, 'name'), 'hex')) };
-    const type = args.mediaType(contentType, 'contentType');
-    const request: OpRequest = { op: 'registerCreate', tag: args.u64(tag, 'tag'), ...named, ...(type ? { contentType: type } : {}) };
-    return (await this.#run('registerCreate', 'read', request, args.options(options))) as string;
+    const named = name === undefined || name === null ? undefined : Uint8Array.from(Buffer.from(args.hex64(name, 'name'), 'hex'));
+    const val = { name: named, tag: args.u64(tag, 'tag'), contentType: args.mediaType(contentType, 'contentType') };
+    return (await this.#run('registerCreate', 'read', { tag: 'register-create', val } satisfies Request, args.options(options))).val;
   }
 
   /** The register's current entries: those no later entry supersedes (several after concurrent writes). */
   async registerRead(url: string, options?: CallOptions): Promise<RegisterEntry[]> {
-    const request: OpRequest = { op: 'registerRead', url: args.url(url) };
-    return (await this.#run('registerRead', 'read', request, args.options(options))) as RegisterEntry[];
+    const request = { tag: 'register-read', val: args.url(url) } satisfies Request;
+    return (await this.#run('registerRead', 'read', request, args.options(options))).val;
   }
 
   /** One entry of the register, by its hash. */
   async registerReadEntry(url: string, hash: string, options?: CallOptions): Promise<Uint8Array> {
-    const request: OpRequest = { op: 'registerReadEntry', url: args.url(url), hash: args.hex64(hash, 'hash') };
-    return (await this.#run('registerReadEntry', 'read', request, args.options(options))) as Uint8Array;
+    const request = { tag: 'register-read-entry', val: [args.url(url), args.hex64(hash, 'hash')] } satisfies Request;
+    return (await this.#run('registerReadEntry', 'read', request, args.options(options))).val;
   }
 
   /**
@@ -412,8 +411,8 @@ export class Safe implements AsyncDisposable {
    */
   async registerWrite(url: string, entry: ArrayBufferView, parents?: string[], options?: CallOptions): Promise<string> {
     const list = args.hashes(parents, 'parents');
-    const request: OpRequest = { op: 'registerWrite', url: args.url(url), entry: args.ownedBytes(entry, 'entry'), ...(list ? { parents: list } : {}) };
-    return (await this.#run('registerWrite', 'read', request, args.options(options))) as string;
+    const val = { url: args.url(url), entry: args.ownedBytes(entry, 'entry'), parents: list };
+    return (await this.#run('registerWrite', 'read', { tag: 'register-write', val } satisfies Request, args.options(options))).val;
   }
 
   /**
@@ -440,20 +439,40 @@ export class Safe implements AsyncDisposable {
   }
 
   /** Lists a local location for a FilesContainer operation (before taking the lock). */
-  async #walk(location: unknown, recursive: boolean, followLinks: boolean): Promise<WireLocal> {
+  async #walk(location: unknown, recursive: boolean, followLinks: boolean): Promise<Sendable<Wit.LocalItems>> {
     if (this.#closed) throw closedError();
     const path = args.text(location, 'location', './site/');
-    return { location: path, entries: await walk(path, { recursive, followLinks }) };
+    const entries = await walk(path, { recursive, followLinks });
+    return {
+      location: path,
+      items: entries.map((e) => ({
+        path: e.path,
+        kind:
+          e.kind === 'file'
+            ? { tag: 'file', val: { kind: 'listed', path: e.absolute, size: e.size } }
+            : e.kind === 'dir'
+              ? { tag: 'dir' }
+              : { tag: 'symlink', val: [e.symlinkTarget ?? '', e.symlinkTargetType ?? 'unknown'] },
+        modeBits: e.modeBits,
+        readonly: e.readonly,
+        created: e.created,
+        modified: e.modified,
+      })),
+    };
   }
 
-  async #run(
+  /**
+   * Runs `request` under the lock (`mode`), reporting it as `name`; resolves with the WIT response
+   * of that operation, its type given by the request's tag.
+   */
+  async #run<R extends Request>(
     name: string,
     mode: 'read' | 'write',
-    request: OpRequest,
+    request: R,
     options: CallOptions,
     pieces?: Uint8Array[],
-    onSuccess?: (value: unknown) => void,
-  ): Promise<unknown> {
+    onSuccess?: (response: ResponseTo<R['tag']>) => void,
+  ): Promise<ResponseTo<R['tag']>> {
     const { signal, onProgress } = options;
     if (this.#closed) throw closedError();
     checkSignal(signal);
@@ -476,8 +495,8 @@ export class Safe implements AsyncDisposable {
         publish({ phase: 'end', name, id });
         return value;
       } catch (e) {
-        publish({ phase: 'end', name, id, error: (e as SafeError).code });
-        debug('%s #%d.%d failed: %s', name, this.#instance, id, (e as Error).message);
+        publish({ phase: 'end', name, id, error: e instanceof SafeError ? e.code : 'Internal' });
+        debug('%s #%d.%d failed: %s', name, this.#instance, id, e instanceof Error ? e.message : String(e));
         throw e;
       } finally {
         signal?.removeEventListener('abort', onAbort);
@@ -489,8 +508,8 @@ export class Safe implements AsyncDisposable {
 }
 
 /** An add, sync or removal as sn_api returned it: the new version, what was done, the FilesMap. */
-function versioned(c: ContainerValue): [string | null, ProcessedFiles, FilesMap] {
-  return [c.version, c.processed, c.filesMap];
+function versioned({ val: c }: ResponseTo<'files-container-add'>): [string | null, ProcessedFiles, FilesMap] {
+  return [c.version ?? null, processedFiles(c.processed), filesMap(c.filesMap)];
 }
 
 function publish(event: OperationEvent): void {

@@ -10,10 +10,9 @@
  */
 import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import { debug } from '../core/debug.js';
-import { fromComponentCode } from '../core/errors.js';
-import { fromWitResponse, toWitRequest } from './convert.js';
+import { fromComponentError } from '../core/errors.js';
 import { SendGate } from './gate.js';
-import type { EngineOptions, FromWorker, OpRequest, ToWorker, WireError } from './protocol.js';
+import type { EngineOptions, FromWorker, Request, SourceSpec, ToWorker, WireError } from './protocol.js';
 import { UdpSocket, toWitAddress } from './sockets.js';
 import { ByteSource } from './sources.js';
 
@@ -75,18 +74,44 @@ export class Driver {
     this.#pieces.set(call, pieces);
   }
 
-  /** The source a `storeFile` request reads, or a failure to tell the caller. */
-  #source(call: number, request: OpRequest): { source?: ByteSource; error?: WireError } {
-    if (request.op !== 'storeFile') return {};
-    if (request.source.kind === 'pieces') {
-      const pieces = this.#pieces.get(call) ?? [];
-      this.#pieces.delete(call);
-      return { source: ByteSource.fromPieces(pieces) };
+  /**
+   * The WIT request for `request`: each source it describes opened as a `byte-source`. Throws a
+   * {@link SourceError} when a local file cannot be opened.
+   */
+  #open(call: number, request: Request): Wit.Request {
+    const open = (spec: SourceSpec): ByteSource => this.#openSource(call, spec);
+    switch (request.tag) {
+      case 'store-file': {
+        const [spec, mediaType] = request.val;
+        return { tag: 'store-file', val: [open(spec), mediaType] };
+      }
+      case 'files-container-create-from':
+      case 'files-container-add':
+      case 'files-container-sync': {
+        const { local } = request.val;
+        const items = local.items.map((item): Wit.LocalItem => (item.kind.tag === 'file' ? { ...item, kind: { tag: 'file', val: open(item.kind.val) } } : { ...item, kind: item.kind }));
+        return { tag: request.tag, val: { ...request.val, local: { location: local.location, items } } };
+      }
+      default:
+        return request;
     }
-    try {
-      return { source: ByteSource.fromFile(request.source.path) };
-    } catch (e) {
-      return { error: { code: 'InvalidArgument', message: `cannot read ${request.source.path}: ${(e as Error).message}` } };
+  }
+
+  #openSource(call: number, spec: SourceSpec): ByteSource {
+    switch (spec.kind) {
+      case 'pieces': {
+        const pieces = this.#pieces.get(call) ?? [];
+        this.#pieces.delete(call);
+        return ByteSource.fromPieces(pieces);
+      }
+      case 'listed':
+        return ByteSource.lazyFile(spec.path, spec.size);
+      case 'file':
+        try {
+          return ByteSource.fromFile(spec.path);
+        } catch (e) {
+          throw new SourceError({ code: 'InvalidArgument', message: `cannot read ${spec.path}: ${(e as Error).message}` });
+        }
     }
   }
 
@@ -108,14 +133,17 @@ export class Driver {
       this.#post({ type: 'done', call, ok: false, error: this.#failure });
       return;
     }
-    const { source, error } = this.#source(call, message.request);
-    if (error) {
-      this.#post({ type: 'done', call, ok: false, error });
+    let request: Wit.Request;
+    try {
+      request = this.#open(call, message.request);
+    } catch (e) {
+      if (!(e instanceof SourceError)) throw e;
+      this.#post({ type: 'done', call, ok: false, error: e.error });
       return;
     }
     let id: bigint;
     try {
-      id = this.#client.start(toWitRequest(message.request, source));
+      id = this.#client.start(request);
     } catch (e) {
       const payload = componentError(e);
       if (payload) {
@@ -168,11 +196,10 @@ export class Driver {
     this.#calls.delete(c.id);
     this.#ops.delete(call);
     if (c.outcome.tag === 'ok') {
-      const { value, transfer } = fromWitResponse(c.outcome.val);
-      this.#post({ type: 'done', call, ok: true, value }, transfer);
+      const response = c.outcome.val;
+      this.#post({ type: 'done', call, ok: true, response }, [...ownBuffers(response)]);
     } else {
-      const e = c.outcome.val;
-      this.#post({ type: 'done', call, ok: false, error: { code: fromComponentCode(e.code), message: e.message } });
+      this.#post({ type: 'done', call, ok: false, error: fromComponentError(c.outcome.val) });
     }
   }
 
@@ -216,9 +243,33 @@ export class Driver {
  * itself (older versions wrapped it in a `ComponentError` with `.payload`); a trap is an Error.
  */
 function componentError(e: unknown): WireError | undefined {
-  const record = (e instanceof Error ? (e as { payload?: unknown }).payload : e) as Partial<Wit.Error> | undefined;
-  if (record && typeof record.code === 'string' && typeof record.message === 'string') {
-    return { code: fromComponentCode(record.code), message: record.message };
-  }
+  const record = e instanceof Error && 'payload' in e ? e.payload : e;
+  if (isWitError(record)) return fromComponentError(record);
   return undefined;
+}
+
+function isWitError(value: unknown): value is Wit.Error {
+  return typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'string' && 'message' in value && typeof value.message === 'string';
+}
+
+/** A local file of a request could not be opened: the call fails with `error`. */
+class SourceError extends Error {
+  constructor(readonly error: WireError) {
+    super(error.message);
+  }
+}
+
+/**
+ * The buffers of the Uint8Arrays in `value` that own their whole buffer, to transfer (not copy)
+ * to the main thread. jco lifts each `list<u8>` into a buffer of its own; a view of anything
+ * larger (the component's memory) is left to be copied.
+ */
+function ownBuffers(value: unknown, found = new Set<ArrayBuffer>()): Set<ArrayBuffer> {
+  if (value instanceof Uint8Array) {
+    const { buffer } = value;
+    if (buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buffer.byteLength) found.add(buffer);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const v of Array.isArray(value) ? value : Object.values(value)) ownBuffers(v, found);
+  }
+  return found;
 }

@@ -12,10 +12,13 @@ import { Worker } from 'node:worker_threads';
 import type { Contact } from '../core/contacts.js';
 import { debug, sendRefusedChannel, type SendRefusedEvent } from '../core/debug.js';
 import { SafeError, revive } from '../core/errors.js';
-import type { EngineOptions, FromWorker, OpRequest, Shutdown, ToWorker } from './protocol.js';
+import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
+import { RESPONSES, type EngineOptions, type FromWorker, type Request, type ResponseTo, type Shutdown, type ToWorker } from './protocol.js';
 
 interface Pending {
-  resolve(value: unknown): void;
+  /** The response variant the operation must complete with. */
+  expects: Wit.Response['tag'];
+  resolve(response: Wit.Response): void;
   reject(error: unknown): void;
   onProgress?: ((progress: Progress) => void) | undefined;
 }
@@ -61,15 +64,21 @@ export class Engine {
     });
   }
 
-  /** Starts an operation in the worker; its result or error settles the Promise. */
-  run(request: OpRequest, extras: RunExtras = {}): { call: number; result: Promise<unknown> } {
+  /**
+   * Starts an operation in the worker; its response (the WIT variant that operation gives) or its
+   * error settles the Promise.
+   */
+  run<R extends Request>(request: R, extras: RunExtras = {}): { call: number; result: Promise<ResponseTo<R['tag']>> } {
     const call = this.#nextCall++;
-    const result = new Promise<unknown>((resolve, reject) => {
+    const result = new Promise<ResponseTo<R['tag']>>((resolve, reject) => {
       if (this.#failure) {
         reject(this.#failure);
         return;
       }
-      this.#pending.set(call, { resolve, reject, onProgress: extras.onProgress });
+      const expects: Wit.Response['tag'] = RESPONSES[request.tag];
+      // Safe: `#onMessage` resolves only with a response whose tag is `expects`, i.e. RESPONSES[R['tag']].
+      const settle = resolve as (response: Wit.Response) => void;
+      this.#pending.set(call, { expects, resolve: settle, reject, onProgress: extras.onProgress });
       if (extras.pieces && extras.pieces.length > 0) {
         void this.#sendPieces(call, extras.pieces).then(() => this.#send({ type: 'start', call, request }));
       } else {
@@ -162,8 +171,9 @@ export class Engine {
         const pending = this.#pending.get(m.call);
         if (!pending) return;
         this.#settled(m.call);
-        if (m.ok) pending.resolve(m.value);
-        else pending.reject(revive(m.error));
+        if (!m.ok) pending.reject(revive(m.error));
+        else if (m.response.tag === pending.expects) pending.resolve(m.response);
+        else pending.reject(new SafeError('Internal', `the Safe client component answered "${m.response.tag}" where "${pending.expects}" was due; please report this`));
         return;
       }
       case 'progress': {

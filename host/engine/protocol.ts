@@ -1,76 +1,95 @@
 /**
  * Messages between a `Safe` (main thread) and its engine worker, which owns the component
- * instance, the UDP sockets and the timer. Plain data only: it crosses a thread boundary.
+ * instance, the UDP sockets and the timer.
+ *
+ * Operations cross as the WIT's own types, as jco generates them from `wit/safe-client.wit`
+ * (`pkg/js/interfaces/safe-client-client.d.ts`): structured clone carries their bigints and
+ * Uint8Arrays as they are. Only a resource cannot cross a thread: where the WIT takes a
+ * `byte-source`, the main thread sends a {@link SourceSpec} instead ({@link Sendable}) and the
+ * worker opens the source.
  */
-import type { LocalEntry } from '../api/local-files.js';
+import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
+import type { ErrorCode } from '../core/errors.js';
 import type { Contact } from '../core/contacts.js';
 
 /** Options the worker needs to create the client. */
 export interface EngineOptions {
   timeoutMs: number;
-  xorurlBase: 'base32z' | 'base32' | 'base64';
+  xorurlBase: Wit.XorurlBase;
 }
 
-/** A byte range `[start, end)`; no `end` means to the end. */
-export interface WireRange {
-  start: bigint;
-  end?: bigint;
-}
+/** Where the bytes of a `byte-source` come from. */
+export type SourceSpec =
+  /** A local file, opened when the operation starts (one that cannot be opened fails the call). */
+  | { kind: 'file'; path: string }
+  /**
+   * A local file a walk listed at `size` bytes: opened at its first read and closed once read
+   * (a folder of many files never holds them all open); a changed size fails the read.
+   */
+  | { kind: 'listed'; path: string; size: number }
+  /** The bytes sent ahead in `piece` messages for the same call. */
+  | { kind: 'pieces' };
 
-/** An operation, as the host asks for it. */
-export type OpRequest =
-  | { op: 'connect'; contacts: Contact[] }
-  | { op: 'storeBytes'; data: Uint8Array; mediaType?: string }
-  /** A file's bytes: a local path, or the pieces sent ahead in `piece` messages. */
-  | { op: 'storeFile'; source: SourceSpec; mediaType?: string }
-  | { op: 'filesGet'; url: string; range?: WireRange }
-  | { op: 'fetch'; url: string; range?: WireRange }
-  | { op: 'newKeypair' }
-  | { op: 'getKeypair' }
-  | { op: 'setKeypair'; secretKey: string }
-  | { op: 'registerCreate'; name?: Uint8Array; tag: bigint; contentType?: string }
-  | { op: 'registerRead'; url: string }
-  | { op: 'registerReadEntry'; url: string; hash: string }
-  | { op: 'registerWrite'; url: string; entry: Uint8Array; parents?: string[] }
-  | { op: 'keysCreatePreloadTestCoins'; amount: string }
-  | { op: 'keysCreateAndPreload'; amount: string; fromSecretKey?: string }
-  | { op: 'keysBalance'; secretKey: string }
-  | { op: 'keysTransfer'; amount: string; fromSecretKey: string; toUrl: string }
-  | { op: 'inspect'; url: string }
-  | { op: 'filesContainerCreate' }
-  | { op: 'filesContainerCreateFrom'; local: WireLocal; dst?: string }
-  | { op: 'filesContainerAdd'; local: WireLocal; url: string; force: boolean; updateNrs: boolean }
-  | { op: 'filesContainerAddFromRaw'; data: Uint8Array; url: string; force: boolean; updateNrs: boolean }
-  | { op: 'filesContainerSync'; local: WireLocal; url: string; delete: boolean; updateNrs: boolean }
-  | { op: 'filesContainerRemovePath'; url: string; recursive: boolean; updateNrs: boolean }
-  | { op: 'filesContainerGet'; url: string }
-  | { op: 'nrsCreate'; topName: string }
-  | { op: 'nrsAssociate'; name: string; link: string }
-  | { op: 'nrsAdd'; name: string; link: string }
-  | { op: 'nrsRemove'; name: string }
-  | { op: 'nrsGet'; name: string; version?: string }
-  | { op: 'multimapCreate'; name?: Uint8Array; tag: bigint }
-  | { op: 'multimapGetByKey'; url: string; key: Uint8Array }
-  | { op: 'multimapGetByHash'; url: string; hash: string }
-  | { op: 'multimapInsert'; url: string; key: Uint8Array; value: Uint8Array; replace: string[] }
-  | { op: 'multimapRemove'; url: string; hashes: string[] };
+/** `T` with every `byte-source` in it replaced by a {@link SourceSpec}. */
+export type Sendable<T> = T extends Wit.ByteSource
+  ? SourceSpec
+  : T extends Uint8Array | bigint | string | number | boolean | null | undefined
+    ? T
+    : { [K in keyof T]: Sendable<T[K]> };
+
+/** An operation as the main thread asks for it: the WIT request, its sources described. */
+export type Request = Sendable<Wit.Request>;
+
+/** The name of an operation: the tag of its WIT request. */
+export type Operation = Wit.Request['tag'];
 
 /**
- * What the host found at a local location for a FilesContainer operation: the location as the
- * user wrote it and what `walk` listed. The worker opens each file only when the component
- * starts reading it.
+ * The response each operation completes with. The WIT gives `start` one `response` variant for
+ * every request, so this pairing is the host's; the engine checks each completion against it.
  */
-export interface WireLocal {
-  location: string;
-  entries: LocalEntry[];
-}
+export const RESPONSES = {
+  connect: 'connected',
+  'store-bytes': 'stored',
+  'store-file': 'stored',
+  'files-get': 'bytes',
+  fetch: 'data',
+  'new-keypair': 'keypair',
+  'get-keypair': 'keypair',
+  'set-keypair': 'done',
+  'register-create': 'url',
+  'register-read': 'entries',
+  'register-read-entry': 'entry',
+  'register-write': 'entry-hash',
+  'keys-create-preload-test-coins': 'key-created',
+  'keys-create-and-preload': 'key-created',
+  'keys-balance': 'balance',
+  'keys-transfer': 'transfer-id',
+  inspect: 'chain',
+  'files-container-create': 'url',
+  'files-container-create-from': 'container',
+  'files-container-add': 'container',
+  'files-container-add-from-raw': 'container',
+  'files-container-sync': 'container',
+  'files-container-remove-path': 'container',
+  'files-container-get': 'container',
+  'nrs-create': 'url',
+  'nrs-associate': 'url',
+  'nrs-add': 'nrs-added',
+  'nrs-remove': 'url',
+  'nrs-get': 'nrs',
+  'multimap-create': 'url',
+  'multimap-get-by-key': 'multimap',
+  'multimap-get-by-hash': 'multimap',
+  'multimap-insert': 'entry-hash',
+  'multimap-remove': 'entry-hash',
+} as const satisfies Record<Operation, Wit.Response['tag']>;
 
-/** Where a file's bytes come from. */
-export type SourceSpec = { kind: 'path'; path: string } | { kind: 'pieces' };
+/** The WIT response operation `O` completes with. */
+export type ResponseTo<O extends Operation> = Extract<Wit.Response, { tag: (typeof RESPONSES)[O] }>;
 
 /** Main thread to worker: a batch of these per message. */
 export type ToWorker =
-  | { type: 'start'; call: number; request: OpRequest }
+  | { type: 'start'; call: number; request: Request }
   | { type: 'cancel'; call: number }
   /** Part of the bytes of call `call`'s `pieces` source, sent before its start. */
   | { type: 'piece'; call: number; data: Uint8Array }
@@ -80,9 +99,9 @@ export type ToWorker =
 /** Main thread to worker, alone: drop the client, close the sockets, then say `closed`. */
 export type Shutdown = { type: 'shutdown' };
 
-/** A failure in plain form. */
+/** A failure in plain form: a `SafeError`'s code and message. */
 export interface WireError {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -90,8 +109,8 @@ export interface WireError {
 export type FromWorker =
   | { type: 'ready' }
   /** How far call `call` has got. */
-  | { type: 'progress'; call: number; done: number; total: number; unit: 'bytes' | 'files'; item?: string }
-  | { type: 'done'; call: number; ok: true; value: unknown }
+  | { type: 'progress'; call: number; done: number; total: number; unit: Wit.ProgressUnit; item?: string }
+  | { type: 'done'; call: number; ok: true; response: Wit.Response }
   | { type: 'done'; call: number; ok: false; error: WireError }
   /** The send allowlist dropped `datagrams` the component sent to `address` (`ip:port`). */
   | { type: 'refused'; address: string; datagrams: number }

@@ -342,22 +342,47 @@ fn public_file(f: PublicFile) -> wit::PublicFile {
 }
 
 pub(crate) fn error(e: Error) -> wit::Error {
-    let code = match e.code {
-        ErrorCode::InvalidArgument => wit::ErrorCode::InvalidArgument,
-        ErrorCode::InvalidUrl => wit::ErrorCode::InvalidUrl,
-        ErrorCode::NotFound => wit::ErrorCode::NotFound,
-        ErrorCode::Timeout => wit::ErrorCode::Timeout,
-        ErrorCode::NotConnected => wit::ErrorCode::NotConnected,
-        ErrorCode::Network => wit::ErrorCode::Network,
-        ErrorCode::Protocol => wit::ErrorCode::Protocol,
-        ErrorCode::Cancelled => wit::ErrorCode::Cancelled,
-        ErrorCode::NotOwner => wit::ErrorCode::NotOwner,
-        ErrorCode::InsufficientBalance => wit::ErrorCode::InsufficientBalance,
-        ErrorCode::Conflict => wit::ErrorCode::Conflict,
-        ErrorCode::Internal => wit::ErrorCode::Internal,
-    };
-    wit::Error { code, message: e.message }
+    wit::Error { code: wit_code(e.code), message: e.message }
 }
+
+/// Defines the conversions of error codes both ways from one list of names, each a case of the
+/// WIT enum `error-code` (as wit-bindgen names it) and a variant of the core's [`ErrorCode`].
+/// Both matches are exhaustive, so a code added on one side and not the other fails the build,
+/// and a name missing on either side fails it too: the WIT, the core and (through the bindings
+/// jco generates from the same WIT) the TypeScript host cannot disagree.
+macro_rules! error_codes {
+    ($($code:ident),+ $(,)?) => {
+        /// The WIT code of a core code.
+        pub(crate) const fn wit_code(code: ErrorCode) -> wit::ErrorCode {
+            match code {
+                $(ErrorCode::$code => wit::ErrorCode::$code,)+
+            }
+        }
+
+        /// The core code of a WIT code.
+        #[allow(dead_code, reason = "the component only sends codes: this match is the check that the core has every WIT code")]
+        pub(crate) const fn core_code(code: wit::ErrorCode) -> ErrorCode {
+            match code {
+                $(wit::ErrorCode::$code => ErrorCode::$code,)+
+            }
+        }
+    };
+}
+
+error_codes!(
+    InvalidArgument,
+    InvalidUrl,
+    NotFound,
+    Timeout,
+    NotConnected,
+    Network,
+    Protocol,
+    Cancelled,
+    NotOwner,
+    InsufficientBalance,
+    Conflict,
+    Internal,
+);
 
 pub(crate) fn progress(p: Progress) -> wit::Progress {
     wit::Progress {
