@@ -8,6 +8,11 @@ declare namespace WebAssembly {
   }
   class Instance {
     private constructor();
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    private constructor();
+    readonly buffer: ArrayBuffer;
   }
   function compile(bytes: ArrayBufferView | ArrayBuffer): Promise<Module>;
   function instantiate(module: Module, imports: object): Promise<Instance>;

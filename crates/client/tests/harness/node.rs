@@ -103,6 +103,10 @@ pub(crate) struct Behaviour {
     pub(crate) answer_delay: Duration,
     /// Answers every request with this instead of the right answer.
     pub(crate) bad_answer: Option<BadAnswer>,
+    /// Bends every answer at random, from this seed: the right answer or another kind of
+    /// answer (any `Response` variant it has sent or can make), then flipped, cut, padded,
+    /// spliced and re-prefixed (see [`TestNode::bend`]). A hostile node, for fuzzing.
+    pub(crate) hostile: Option<u64>,
 }
 
 /// What a request asked, without its payload.
@@ -192,6 +196,10 @@ pub(crate) struct TestNode {
     conns: HashMap<ConnectionHandle, NodeConn>,
     answers: Vec<PendingAnswer>,
     outbox: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// Honest answer frames it sent, for [`Behaviour::hostile`] to answer with out of turn.
+    seen_answers: Vec<Vec<u8>>,
+    /// State of [`Behaviour::hostile`]'s generator (0: not seeded yet).
+    hostile_rng: u64,
 }
 
 impl TestNode {
@@ -221,6 +229,8 @@ impl TestNode {
             conns: HashMap::new(),
             answers: Vec::new(),
             outbox: VecDeque::new(),
+            seen_answers: Vec::new(),
+            hostile_rng: 0,
         }
     }
 
@@ -586,18 +596,27 @@ impl TestNode {
             std::mem::take(&mut self.answers).into_iter().partition(|a| a.due <= now);
         self.answers = later;
         for answer in due {
-            let Some(conn) = self.conns.get_mut(&answer.conn) else { continue };
+            if !self.conns.contains_key(&answer.conn) {
+                continue;
+            }
             let (bytes, finish) = match answer.reply {
                 Reply::Frame(response) => {
                     let frame = wire::encode(&response).expect("a test node's answer encodes");
+                    let frame = match self.behaviour.hostile {
+                        Some(seed) => self.bend(seed, frame),
+                        None => frame,
+                    };
                     (Bytes::from(frame), true)
                 }
                 Reply::Raw { bytes, finish } => (bytes, finish),
                 Reply::Reset => {
-                    let _ = conn.inner.send_stream(answer.stream).reset(VarInt::from_u32(7));
+                    if let Some(conn) = self.conns.get_mut(&answer.conn) {
+                        let _ = conn.inner.send_stream(answer.stream).reset(VarInt::from_u32(7));
+                    }
                     continue;
                 }
             };
+            let Some(conn) = self.conns.get_mut(&answer.conn) else { continue };
             conn.answers.insert(answer.stream, (bytes, 0, finish));
             self.log.push((
                 now,
@@ -609,6 +628,94 @@ impl TestNode {
             ));
             self.write(answer.conn, answer.stream);
         }
+    }
+
+    /// What a hostile node sends instead of `honest` (see [`Behaviour::hostile`]): an answer
+    /// of the right or of another kind, mutated a few times; half the time the length prefix
+    /// is fixed up afterwards, so the mutation reaches the decoder of the body.
+    fn bend(&mut self, seed: u64, honest: Vec<u8>) -> Vec<u8> {
+        if self.hostile_rng == 0 {
+            self.hostile_rng = seed | 1;
+        }
+        if self.seen_answers.len() < 32 {
+            self.seen_answers.push(honest.clone());
+        }
+        let mut frame = match self.rand() % 8 {
+            0..=3 => honest,
+            4 => {
+                let pick = self.rand() as usize % self.seen_answers.len();
+                self.seen_answers[pick].clone()
+            }
+            5 => wire::encode(&Response::Status(wire::NodeStatus {
+                info: self.info.clone(),
+                members: u32::MAX,
+                epoch: u64::MAX,
+                chunks: 0,
+                registers: 0,
+                accounts: 0,
+            }))
+            .expect("encodes"),
+            6 => wire::encode(&Response::Want {
+                items: (0..64).map(|i| wire::ItemId::Chunk(XorName([i; 32]))).collect(),
+            })
+            .expect("encodes"),
+            _ => wire::encode(&Response::Done).expect("encodes"),
+        };
+        for _ in 0..self.rand() % 6 {
+            let at = |len: usize, r: u64| if len == 0 { 0 } else { r as usize % len };
+            match self.rand() % 6 {
+                0 => {
+                    let i = at(frame.len(), self.rand());
+                    if let Some(b) = frame.get_mut(i) {
+                        *b ^= 1 << (self.rand() % 8);
+                    }
+                }
+                1 => {
+                    let keep = at(frame.len() + 1, self.rand());
+                    frame.truncate(keep);
+                }
+                2 => {
+                    let i = at(frame.len() + 1, self.rand());
+                    let junk: Vec<u8> = (0..self.rand() % 64).map(|_| self.rand() as u8).collect();
+                    frame.splice(i..i, junk);
+                }
+                3 => {
+                    // An extreme value where a length or a count may be: 0xff.. or 0x00...
+                    let i = at(frame.len(), self.rand());
+                    let fill = if self.rand() % 2 == 0 { 0xff } else { 0x00 };
+                    let end = (i + 1 + self.rand() as usize % 8).min(frame.len());
+                    frame[i..end].fill(fill);
+                }
+                4 => {
+                    let i = at(frame.len(), self.rand());
+                    let j = at(frame.len(), self.rand());
+                    let (lo, hi) = (i.min(j), i.max(j));
+                    let copy = frame[lo..hi].to_vec();
+                    frame.extend_from_slice(&copy);
+                }
+                _ => {
+                    let i = at(frame.len(), self.rand());
+                    if let Some(b) = frame.get_mut(i) {
+                        *b = self.rand() as u8;
+                    }
+                }
+            }
+        }
+        if self.rand() % 2 == 0 && frame.len() >= wire::LENGTH_PREFIX {
+            let body = (frame.len() - wire::LENGTH_PREFIX) as u32;
+            frame[..wire::LENGTH_PREFIX].copy_from_slice(&body.to_be_bytes());
+        }
+        frame
+    }
+
+    /// xorshift64: the hostile node's choices, reproducible from its seed.
+    fn rand(&mut self) -> u64 {
+        let mut x = self.hostile_rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.hostile_rng = x;
+        x
     }
 
     /// Writes as much of an answer as flow control allows; finishes the stream when done.
