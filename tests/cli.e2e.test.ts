@@ -18,6 +18,8 @@ let testnet: Testnet;
 let dir: ReturnType<typeof tempDir>;
 /** The SAFE_HOME of the CLI runs: the contacts file, and the key pair the CLI creates. */
 let home: string;
+/** The site's versioned FilesContainer URL, from the first test. */
+let url: string;
 
 beforeAll(async () => {
   dir = tempDir('safe-cli-');
@@ -73,7 +75,6 @@ const XORURL = /^safe:\/\/h[ybndrfg8ejkmcpqxot1uwisza345h769]+/;
 
 describe('safe files', () => {
   let site: string;
-  let url: string;
 
   beforeAll(() => {
     site = join(dir.path, 'site');
@@ -126,7 +127,7 @@ describe('safe files', () => {
 
     const ls = await ok(['files', 'ls', url]);
     expect(ls).toMatch(/index\.html/);
-    expect(ls).toMatch(/my docs\//);
+    expect(ls.match(/ my docs\/$/gm)).toHaveLength(1);
     const treeOut = await ok(['files', 'tree', url]);
     expect(treeOut).toMatch(/└── read me\.txt|├── read me\.txt/);
     expect(treeOut).toMatch(/3 directories, 5 files/);
@@ -265,6 +266,11 @@ describe('exit codes', () => {
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr).toMatch(/^safe: error \[NoContacts\]: .*safe testnet start/);
     expect(nowhere.stdout.length).toBe(0);
+    // A destination the CLI cannot write: nothing is fetched into it, the error says so.
+    writeFileSync(join(dir.path, 'a-file'), 'x');
+    const unwritable = await safeCli(['files', 'get', url, join(dir.path, 'a-file', 'below')]);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr).toMatch(/^safe: error \[InvalidArgument\]: .*(ENOTDIR|EEXIST)/);
   }, 60_000);
 
   it('2 for usage errors, 0 for --help on every verb', async () => {

@@ -257,7 +257,8 @@ renamed when it is complete, so nothing is left half-written.
       progress.end();
     }
     print(ctx.json, { url, dest: target, downloaded, preserved }, () => {
-      const lines = [`Downloaded ${downloaded.length} ${downloaded.length === 1 ? 'file' : 'files'} (${humanBytes(before)}) from "${url}" to ${target}`];
+      const bytes = downloaded.reduce((n, d) => n + d.size, 0);
+      const lines = [`Downloaded ${downloaded.length} ${downloaded.length === 1 ? 'file' : 'files'} (${humanBytes(bytes)}) from "${url}" to ${target}`];
       for (const d of downloaded) lines.push(`+ ${relativeShown(d.local)}  ${d.link}`);
       for (const p of preserved) lines.push(`= ${relativeShown(p)}  <exists: kept (use --exists overwrite to replace it)>`);
       return lines.join('\n');

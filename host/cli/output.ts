@@ -78,11 +78,13 @@ export function filesTable(filesMap: FilesMap, under = '/'): string {
     if (rest === '') continue;
     const slash = rest.indexOf('/');
     // A deeper path shows as its first folder, once.
-    const name = slash < 0 ? rest : `${rest.slice(0, slash)}/`;
+    const name = slash < 0 ? rest : rest.slice(0, slash);
     if (seen.has(name)) continue;
     seen.add(name);
     const folder = slash >= 0 || info['type'] === 'inode/directory';
-    rows.push([folder ? 'dir' : (info['type'] ?? ''), folder ? '' : (info['size'] ?? ''), info['modified'] ?? '', folder && !name.endsWith('/') ? `${name}/` : name]);
+    // A folder's own entry carries its times; a deeper path seen first does not.
+    const own = folder ? (filesMap[`${prefix}${name}`] ?? info) : info;
+    rows.push([folder ? 'dir' : (info['type'] ?? ''), folder ? '' : (info['size'] ?? ''), own['modified'] ?? '', folder ? `${name}/` : name]);
   }
   if (rows.length === 0) return '';
   const header = ['TYPE', 'SIZE', 'MODIFIED', 'NAME'];
@@ -180,6 +182,11 @@ export function report(e: unknown): number {
     return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
+  // A local file the command could not read or write (mkdir, symlink, stat of a destination).
+  if (typeof (e as NodeJS.ErrnoException)?.code === 'string' && (e as NodeJS.ErrnoException).syscall) {
+    process.stderr.write(`safe: error [InvalidArgument]: ${message}: check the local path and its permissions\n`);
+    return 1;
+  }
   process.stderr.write(`safe: error [Internal]: ${message}\n`);
   return 1;
 }
