@@ -212,7 +212,9 @@ renamed when it is complete, so nothing is left half-written.
     const exists = (values['exists'] as string | undefined) ?? 'preserve';
     if (exists !== 'overwrite' && exists !== 'preserve') throw new UsageError(`--exists must be overwrite or preserve, got '${exists}'`);
     const safe = await ctx.connect();
-    const data = await safe.fetch(url!);
+    // inspect, not fetch, tells a file apart: see resolveFile in api/stream.ts.
+    const last = (await safe.inspect(url!)).at(-1);
+    const data = last?.type === 'PublicFile' ? last : await safe.fetch(url!);
     const target = resolve(dest ?? '.');
     let plan: Planned[];
     let folders: string[] = [];

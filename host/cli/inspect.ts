@@ -3,11 +3,22 @@
  * to stdout (a few pieces at a time, see api/stream.ts), so a large file never sits in memory;
  * for anything else it prints a listing.
  */
-import { once } from 'node:events';
-
 import type { SafeData } from '../api/types.js';
 import type { Verb } from './context.js';
 import { filesTable, print, toJson } from './output.js';
+
+/** Resolves when stdout has drained or closed, leaving no listener behind. */
+function drained(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.stdout.off('drain', done);
+      process.stdout.off('close', done);
+      resolve();
+    };
+    process.stdout.on('drain', done);
+    process.stdout.on('close', done);
+  });
+}
 
 /** Writes the stream to stdout, waiting for it to drain; stops quietly when stdout closes (`| head`). */
 async function toStdout(stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -22,7 +33,7 @@ async function toStdout(stream: ReadableStream<Uint8Array>): Promise<void> {
       const { done, value } = await reader.read();
       if (done) break;
       if (closed) break;
-      if (!process.stdout.write(value)) await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+      if (!process.stdout.write(value)) await drained();
     }
   } finally {
     if (closed) await reader.cancel();
@@ -71,11 +82,13 @@ register or a multimap, prints what it holds (with --json: as JSON).`,
   positionals: [1, 1],
   async run(ctx, [url]) {
     const safe = await ctx.connect();
-    const data = await safe.fetch(url!);
-    if (data.type === 'PublicFile') {
-      await toStdout(await safe.filesGetStream(data.xorurl));
+    // inspect, not fetch, tells a file apart: see resolveFile in api/stream.ts.
+    const last = (await safe.inspect(url!)).at(-1);
+    if (last?.type === 'PublicFile') {
+      await toStdout(await safe.filesGetStream(last.xorurl));
       return;
     }
+    const data = await safe.fetch(url!);
     print(ctx.json, data, () => listingOf(data));
   },
 };
