@@ -37,5 +37,6 @@ export type {
 } from './api/types.js';
 export { ErrorCodes, SafeError, type ErrorCode } from './core/errors.js';
 export { SafeUrl, type ContentType, type DataType, type SafeUrlEncodeOptions } from './api/safe-url.js';
+export type { ToPathOptions } from './api/stream.js';
 export { RwLock, type Release } from './core/lock.js';
 export type { OperationEvent } from './core/debug.js';

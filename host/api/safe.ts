@@ -20,6 +20,7 @@ import type { Request, ResponseTo, Sendable } from '../engine/protocol.js';
 import * as args from './args.js';
 import { filesMap, networkInfo, processedFiles, safeData, toWitContact, nrsMap as toNrsMap } from './convert.js';
 import { walk } from './local-files.js';
+import { downloadToPath, openFileStream, type ToPathOptions } from './stream.js';
 import type {
   ByteRange,
   CallOptions,
@@ -172,6 +173,28 @@ export class Safe implements AsyncDisposable {
   async inspect(url: string, options?: CallOptions): Promise<SafeData[]> {
     const request = { tag: 'inspect', val: args.url(url) } satisfies Request;
     return (await this.#run('inspect', 'read', request, args.options(options))).val.map(safeData);
+  }
+
+  /**
+   * A stream of the bytes of the file `url` names (a XOR-URL, or a path in a container or under
+   * an NRS name), or of bytes `[start, end)` of it. It reads a few pieces at a time with bounded
+   * read-ahead, so memory does not grow with the file; cancelling it or aborting `signal` stops
+   * the network work. The Promise rejects for a bad URL or what is not a file.
+   *
+   * @example
+   * for await (const bytes of await safe.filesGetStream(url)) process.stdout.write(bytes);
+   */
+  async filesGetStream(url: string, range?: ByteRange, options?: CallOptions): Promise<ReadableStream<Uint8Array>> {
+    return openFileStream(this, url, range, options);
+  }
+
+  /**
+   * Downloads the file `url` names to the local `path`, streamed (see {@link filesGetStream}) into
+   * a temporary file next to it that is renamed on success: `path` never holds a partial file.
+   * Returns the number of bytes written.
+   */
+  async filesGetToPath(url: string, path: string, options?: ToPathOptions): Promise<number> {
+    return downloadToPath(this, url, path, options);
   }
 
   // ---- FilesContainers ---------------------------------------------------------------------

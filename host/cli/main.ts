@@ -1,137 +1,68 @@
 #!/usr/bin/env node
 /**
- * `safe`: the command line of safe-wasi. For now it runs local test networks:
+ * `safe`: the command line of safe-wasi, with the verbs sn_cli users know. This module only
+ * dispatches: each verb group lives in its own module (files.ts, keys.ts, nrs.ts, xorurl.ts,
+ * inspect.ts for cat and dog, testnet.ts), the shared options and the CLI's key pair in
+ * context.ts, printing and exit codes in output.ts.
  *
- *     safe testnet start [-n 11] [--base-port 12000] [--replicas 4] [--no-faucet] [--dir DIR]
- *     safe testnet status [--dir DIR] [--json]
- *     safe testnet stop [--dir DIR]
+ * Exit codes: 0 ok; 1 an error (its `SafeError` code and message on stderr); 2 a usage error.
  */
-import { parseArgs } from 'node:util';
+import { GLOBAL_HELP, runVerb, type Verb } from './context.js';
+import { filesVerbs } from './files.js';
+import { inspectVerbs } from './inspect.js';
+import { keysVerbs } from './keys.js';
+import { nrsVerbs } from './nrs.js';
+import { report, UsageError } from './output.js';
+import { testnet } from './testnet.js';
+import { xorurlOfLocation, xorurlVerbs } from './xorurl.js';
 
-import { startTestnet, stopTestnet, testnetDir, testnetStatus } from '../testnet/launcher.js';
+const GROUPS: Record<string, Record<string, Verb>> = { files: filesVerbs, keys: keysVerbs, nrs: nrsVerbs, xorurl: xorurlVerbs };
 
-const USAGE = `usage:
-  safe testnet start [-n|--nodes 11] [--base-port 12000] [--replicas 4] [--no-faucet] [--dir DIR]
-      starts a local test network on 127.0.0.1 and writes the contacts file that
-      \`await safe.connect()\` reads; the nodes keep running after this command exits
-  safe testnet status [--dir DIR] [--json]
-      lists the nodes: id, address, pid, what each sees and holds
-  safe testnet stop [--dir DIR]
-      stops them
-
-The testnet directory (default $SAFE_HOME/testnet, SAFE_HOME defaulting to ~/.safe) holds each
-node's data and log.`;
-
-function fail(message: string, code = 2): never {
-  process.stderr.write(`safe: ${message}\n`);
-  process.exit(code);
+function groupUsage(group: string, verbs: Record<string, Verb>): string {
+  return `usage:\n${Object.values(verbs)
+    .map((v) => `  ${v.usage}`)
+    .join('\n')}\n\n\`safe ${group} <verb> --help\` tells more about each.\n\n${GLOBAL_HELP}`;
 }
 
-function int(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n)) fail(`${name} must be an integer, got '${value}'`);
-  return n;
-}
+const USAGE = `usage: safe <command> ...
 
-async function start(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      nodes: { type: 'string', short: 'n' },
-      'base-port': { type: 'string' },
-      replicas: { type: 'string' },
-      'no-faucet': { type: 'boolean' },
-      dir: { type: 'string' },
-    },
-  });
-  const dir = values.dir ?? testnetDir();
-  const abort = new AbortController();
-  const onSigint = () => {
-    process.stderr.write('\nstopping the nodes started so far...\n');
-    abort.abort();
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    const testnet = await startTestnet({
-      nodes: int(values.nodes, '--nodes', 11),
-      basePort: int(values['base-port'], '--base-port', 12000),
-      replicas: int(values.replicas, '--replicas', 4),
-      faucet: !values['no-faucet'],
-      dir,
-      detached: true,
-      signal: abort.signal,
-      onProgress: (m) => process.stderr.write(`${m}\n`),
-    });
-    process.stdout.write(
-      [
-        `A test network of ${testnet.nodes.length} nodes is running (data and logs in ${dir}).`,
-        ...testnet.nodes.map((n, i) => `  node-${i + 1}  ${n.id.slice(0, 12)}  ${n.addr}  pid ${n.pid}`),
-        `Contacts are in ${testnet.contactsFile}, so in Node:`,
-        `  const safe = new Safe(); await safe.connect();`,
-        `  const [url, keypair] = await safe.keysCreatePreloadTestCoins('9');`,
-        `Status: npx safe testnet status    Stop: npx safe testnet stop`,
-        '',
-      ].join('\n'),
-    );
-  } catch (e) {
-    fail((e as Error).message, abort.signal.aborted ? 130 : 1);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-}
+  safe files put|get|sync|add|rm|ls|tree ...   FilesContainers
+  safe cat <url>                               a file's bytes to stdout; what anything else holds
+  safe dog <url>                               how a URL resolves, step by step
+  safe keys create|balance|transfer|show ...   key pairs and test coins
+  safe nrs create|add|remove|get ...           public names
+  safe xorurl decode <url>                     what a safe:// URL encodes
+  safe testnet start|status|stop ...           a local test network
 
-function status(argv: string[]): void {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, json: { type: 'boolean' } } });
-  const dir = values.dir ?? testnetDir();
-  const report = testnetStatus(dir);
-  if (!report) fail(`no test network in ${dir}: start one with \`safe testnet start\``, 1);
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
-  }
-  const rows = report.map((n) => [
-    n.name,
-    n.id.slice(0, 12),
-    n.addr,
-    String(n.pid),
-    n.alive ? 'up' : 'down',
-    n.status ? String(n.status.members) : '-',
-    n.status ? `${n.status.chunks}/${n.status.registers}/${n.status.accounts}` : '-',
-  ]);
-  const header = ['node', 'id', 'address', 'pid', 'state', 'members', 'chunks/registers/accounts'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
-}
+\`safe <command> --help\` tells more; every command takes --bootstrap, --timeout, --json.`;
 
-async function stop(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' } } });
-  const dir = values.dir ?? testnetDir();
-  const stopped = await stopTestnet(dir);
-  process.stdout.write(stopped > 0 ? `stopped ${stopped} nodes\n` : `no test network was running in ${dir}\n`);
-}
-
-async function main(): Promise<void> {
-  const [group, command, ...rest] = process.argv.slice(2);
-  if (group === '--help' || group === '-h' || group === undefined) {
+async function main(argv: string[]): Promise<void> {
+  const [group, verb, ...rest] = argv;
+  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (group !== 'testnet') fail(`unknown command '${group}'\n${USAGE}`);
-  try {
-    switch (command) {
-      case 'start':
-        return await start(rest);
-      case 'status':
-        return status(rest);
-      case 'stop':
-        return await stop(rest);
-      default:
-        fail(`unknown testnet command '${command ?? ''}'\n${USAGE}`);
-    }
-  } catch (e) {
-    fail((e as Error).message);
+  if (group === 'testnet') return testnet(verb, rest);
+  const single = inspectVerbs[group];
+  if (single) return runVerb(single, argv.slice(1));
+  const verbs = GROUPS[group];
+  if (!verbs) throw new UsageError(`unknown command '${group}'`, USAGE);
+  if (verb === undefined || verb === '--help' || verb === '-h') {
+    if (verb === undefined) throw new UsageError(`'safe ${group}' needs a verb`, groupUsage(group, verbs));
+    process.stdout.write(`${groupUsage(group, verbs)}\n`);
+    return;
   }
+  const found = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+  if (!found) {
+    if (group === 'xorurl' && !verb.startsWith('-')) xorurlOfLocation();
+    throw new UsageError(`unknown ${group} verb '${verb}'`, groupUsage(group, verbs));
+  }
+  return runVerb(found, rest);
 }
 
-await main();
+try {
+  await main(process.argv.slice(2));
+} catch (e) {
+  process.exitCode = report(e);
+}
+
