@@ -63,7 +63,7 @@ export async function openFileStream(
 ): Promise<ReadableStream<Uint8Array>> {
   const { signal, onProgress } = args.options(options);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new SafeError('InvalidArgument', 'onProgress must be a function');
-  const wanted = args.range(range).range;
+  const wanted = args.range(range);
   const file = await resolveFile(reads, args.url(url), signal);
   const size = file.size;
   const start = wanted === undefined ? 0 : Number(wanted.start);
