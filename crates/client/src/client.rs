@@ -223,7 +223,8 @@ impl Client {
     /// Where the nodes of the network map listen (none before `connect`): besides the bootstrap
     /// contacts, the only addresses the client sends to, so a host may confine it to them.
     pub fn node_addresses(&self) -> Vec<SocketAddr> {
-        self.net.with(|s| s.map.as_ref().map(|m| m.nodes.iter().map(|n| n.addr).collect()))
+        self.net
+            .with(|s| s.map.as_ref().map(|m| m.nodes.iter().map(|n| n.addr).collect()))
             .unwrap_or_default()
     }
 

@@ -71,7 +71,11 @@ fn mutated(sample: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
     let len = sample.len().max(1);
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..2048),
-        (proptest::collection::vec((0..len, any::<u8>()), 1..8), 0..len + 1, proptest::collection::vec(any::<u8>(), 0..32))
+        (
+            proptest::collection::vec((0..len, any::<u8>()), 1..8),
+            0..len + 1,
+            proptest::collection::vec(any::<u8>(), 0..32)
+        )
             .prop_map(move |(flips, cut, tail)| {
                 let mut bytes = sample.clone();
                 for (at, b) in flips {

@@ -115,7 +115,10 @@ fn connect_to_an_address_where_nothing_listens_fails_promptly_whatever_the_timeo
     assert!(err.message.contains("10.0.9.9:12000"), "names the contact: {err}");
     assert!(err.message.contains("no answer"), "says what happened: {err}");
     let took = sim.completed_at(id).expect("completed") - sim.epoch();
-    assert!(took <= std::time::Duration::from_secs(6), "gave up after {took:?}, not at the timeout");
+    assert!(
+        took <= std::time::Duration::from_secs(6),
+        "gave up after {took:?}, not at the timeout"
+    );
     assert!(!sim.client.is_connected());
 }
 
@@ -129,7 +132,10 @@ fn connect_tries_every_contact_at_once_and_an_unreachable_one_does_not_delay_it(
 
     assert!(matches!(done.result, Ok(Output::Connected(NetworkInfo { nodes: 2, .. }))), "{done:?}");
     let took = sim.completed_at(id).expect("completed") - sim.epoch();
-    assert!(took < std::time::Duration::from_secs(1), "took {took:?}: the live contact was not asked at once");
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "took {took:?}: the live contact was not asked at once"
+    );
 }
 
 #[test]

@@ -18,7 +18,13 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     if let Ok(url) = SafeUrl::parse(text) {
         let written = url.to_string();
         let again = SafeUrl::parse(&written);
-        prop_assert!(again.is_ok(), "{:?} parsed, but its written form {:?} does not: {:?}", text, written, again);
+        prop_assert!(
+            again.is_ok(),
+            "{:?} parsed, but its written form {:?} does not: {:?}",
+            text,
+            written,
+            again
+        );
         prop_assert_eq!(again.ok(), Some(url), "round trip of {:?}", text);
     }
     Ok(())
@@ -26,30 +32,38 @@ fn check(text: &str) -> Result<(), TestCaseError> {
 
 /// A valid XOR-URL with a path and a version, in any base.
 fn xorurl() -> impl Strategy<Value = String> {
-    (any::<[u8; 32]>(), any::<u64>(), 0usize..3, prop::sample::select(vec![DataType::File, DataType::Register, DataType::SafeKey]))
+    (
+        any::<[u8; 32]>(),
+        any::<u64>(),
+        0usize..3,
+        prop::sample::select(vec![DataType::File, DataType::Register, DataType::SafeKey]),
+    )
         .prop_map(|(name, tag, base, data_type)| {
             let base = [XorUrlBase::Base32z, XorUrlBase::Base32, XorUrlBase::Base64][base];
-            let url = SafeUrl::new_xorurl(XorName(name), tag, ContentType::Raw, data_type, base).expect("valid");
+            let url = SafeUrl::new_xorurl(XorName(name), tag, ContentType::Raw, data_type, base)
+                .expect("valid");
             format!("{}/a/b%20c?v=x#frag", url.to_xorurl(base))
         })
 }
 
 /// Changes, removes or inserts a few characters.
 fn mutate(base: impl Strategy<Value = String>) -> impl Strategy<Value = String> {
-    (base, proptest::collection::vec((any::<usize>(), any::<char>(), 0u8..3), 1..6)).prop_map(|(text, edits)| {
-        let mut chars: Vec<char> = text.chars().collect();
-        for (at, c, kind) in edits {
-            let i = if chars.is_empty() { 0 } else { at % chars.len() };
-            match kind {
-                0 if !chars.is_empty() => chars[i] = c,
-                1 if !chars.is_empty() => {
-                    chars.remove(i);
+    (base, proptest::collection::vec((any::<usize>(), any::<char>(), 0u8..3), 1..6)).prop_map(
+        |(text, edits)| {
+            let mut chars: Vec<char> = text.chars().collect();
+            for (at, c, kind) in edits {
+                let i = if chars.is_empty() { 0 } else { at % chars.len() };
+                match kind {
+                    0 if !chars.is_empty() => chars[i] = c,
+                    1 if !chars.is_empty() => {
+                        chars.remove(i);
+                    }
+                    _ => chars.insert(i, c),
                 }
-                _ => chars.insert(i, c),
             }
-        }
-        chars.into_iter().collect()
-    })
+            chars.into_iter().collect()
+        },
+    )
 }
 
 proptest! {
