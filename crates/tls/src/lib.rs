@@ -57,8 +57,18 @@ pub fn peer_node_id(identity: Option<Box<dyn Any>>) -> Option<XorName> {
     node_key(certs.first()?).ok().map(|k| node_id(&k))
 }
 
+/// ring's provider. Compiled to wasm it prefers ChaCha20-Poly1305: wasm has no AES
+/// instructions, so ring's constant-time software AES-GCM costs several times what ChaCha20
+/// does there, while native peers (with AES-NI) keep AES-GCM first. A node honours the
+/// client's order, and AES-128-GCM stays on offer (QUIC's Initial packets need it).
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    #[allow(unused_mut)]
+    let mut provider = rustls::crypto::ring::default_provider();
+    #[cfg(target_family = "wasm")]
+    provider
+        .cipher_suites
+        .sort_by_key(|s| s.suite() != rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256);
+    Arc::new(provider)
 }
 
 /// Accepts a node certificate whose key hashes to the expected id (if any).
