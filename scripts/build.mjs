@@ -5,6 +5,7 @@
 //   3. its JS bindings (jco transpile, async instantiation) -> pkg/js/
 //   4. the native node (Rust) -> target/release/safe-node
 //   5. the TypeScript host -> dist/ (and the `safe` CLI made executable)
+//   6. the Rust host (wasmtime + native) -> target/release/safe-wasmtime
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -62,4 +63,7 @@ cargo(['build', '--release', '--locked', '-p', 'safe-node']);
 // 5. The host.
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
+
+// 6. The Rust host: the same component in wasmtime, and the core natively.
+cargo(['build', '--release', '--locked', '-p', 'safe-wasmtime']);
 log('done');

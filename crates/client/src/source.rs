@@ -8,8 +8,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
-/// Something the client can read bytes from, front to back.
-pub trait ByteSource {
+/// Something the client can read bytes from, front to back. `Send`, so that an operation can be
+/// built on one thread and run on the thread that drives the client (the Rust host does this).
+pub trait ByteSource: Send {
     /// The total size in bytes.
     fn size(&self) -> u64;
 
@@ -18,7 +19,7 @@ pub trait ByteSource {
 }
 
 /// A source handed to an operation.
-pub struct Source(Box<dyn ByteSource>);
+pub struct Source(Box<dyn ByteSource + Send>);
 
 impl Source {
     /// Wraps any [`ByteSource`].

@@ -1,0 +1,290 @@
+//! The wasm engine: `pkg/safe_client.wasm` in wasmtime's component model, async on tokio.
+//!
+//! The host implements the world's two imported resources here: `udp-socket` on a tokio
+//! [`UdpSocket`] (non-blocking batched send) and `byte-source` on a [`Source`] (a local file or
+//! bytes in memory). WASI comes from `wasmtime-wasi` with nothing granted: no preopened
+//! directories, no environment, no arguments, no network; stderr is inherited for the
+//! component's logs. Guest memory is capped by [`StoreLimits`], and every call into the guest
+//! runs under an epoch deadline, so a runaway guest traps instead of hanging the driver. A trap
+//! ends this instance only: the engine reports [`Fatal`] and the driver fails what is pending.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use safe_client::{Operation, Progress, ProgressUnit, Source};
+use tokio::net::UdpSocket;
+use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceAny, ResourceTable};
+use wasmtime::{Config, Engine as WasmtimeEngine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::{send_batch, Engine, Fatal, Finished};
+use crate::bindings::exports::safe::client::client as wit;
+use crate::bindings::safe::client::{datagram, source};
+use crate::bindings::SafeClient;
+use crate::convert;
+use crate::SafeError;
+
+/// How often the epoch advances.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A socket lent to the component (the `udp-socket` resource).
+pub struct HostSocket {
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+}
+
+/// Bytes the component pulls (the `byte-source` resource).
+pub struct HostSource(Source);
+
+/// What the store holds for one instance.
+struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl datagram::Host for State {}
+
+impl datagram::HostUdpSocket for State {
+    fn local_address(&mut self, socket: Resource<HostSocket>) -> datagram::IpSocketAddress {
+        match self.table.get(&socket) {
+            Ok(s) => convert::ip_socket_address(s.local),
+            Err(_) => convert::ip_socket_address(SocketAddr::from(([0, 0, 0, 0], 0))),
+        }
+    }
+
+    fn send(&mut self, socket: Resource<HostSocket>, datagrams: Vec<datagram::Datagram>) {
+        if let Ok(s) = self.table.get(&socket) {
+            send_batch(&s.socket, datagrams.into_iter().map(|d| (convert::socket_addr(&d.remote), d.data)));
+        }
+    }
+
+    fn drop(&mut self, socket: Resource<HostSocket>) -> wasmtime::Result<()> {
+        self.table.delete(socket)?;
+        Ok(())
+    }
+}
+
+impl source::Host for State {}
+
+impl source::HostByteSource for State {
+    fn size(&mut self, source: Resource<HostSource>) -> u64 {
+        self.table.get(&source).map(|s| s.0.size()).unwrap_or(0)
+    }
+
+    fn read(&mut self, source: Resource<HostSource>, max: u32) -> Result<Vec<u8>, String> {
+        let s = self.table.get_mut(&source).map_err(|e| e.to_string())?;
+        s.0.read(max as usize).map(|b| b.to_vec())
+    }
+
+    fn drop(&mut self, source: Resource<HostSource>) -> wasmtime::Result<()> {
+        self.table.delete(source)?;
+        Ok(())
+    }
+}
+
+/// The process's one wasmtime engine, with a thread that advances its epoch.
+fn wasmtime_engine() -> Result<&'static WasmtimeEngine, SafeError> {
+    static ENGINE: OnceLock<Result<WasmtimeEngine, String>> = OnceLock::new();
+    let engine = ENGINE.get_or_init(|| {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = WasmtimeEngine::new(&config).map_err(|e| e.to_string())?;
+        let ticker = engine.clone();
+        std::thread::Builder::new()
+            .name("safe-wasmtime-epoch".into())
+            .spawn(move || loop {
+                std::thread::sleep(EPOCH_TICK);
+                ticker.increment_epoch();
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(engine)
+    });
+    engine.as_ref().map_err(|e| SafeError::new(crate::ErrorCode::Internal, format!("cannot start wasmtime: {e}")))
+}
+
+/// Compiled components by path, so that several `Safe`s in one process compile it once.
+fn load_component(path: &Path) -> Result<Component, SafeError> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: OnceLock<Mutex<HashMap<std::path::PathBuf, Component>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(c) = cache.lock().ok().and_then(|c| c.get(path).cloned()) {
+        return Ok(c);
+    }
+    let engine = wasmtime_engine()?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        SafeError::new(
+            crate::ErrorCode::InvalidArgument,
+            format!("cannot read the component {}: {e}; build it with `npm run build` or pass its path", path.display()),
+        )
+    })?;
+    let component = Component::new(engine, &bytes).map_err(|e| {
+        SafeError::new(crate::ErrorCode::InvalidArgument, format!("{} is not a usable component: {e:#}", path.display()))
+    })?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(path.to_path_buf(), component.clone());
+    }
+    Ok(component)
+}
+
+/// Limits for one wasm instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WasmLimits {
+    /// The most linear memory the guest may have, in bytes.
+    pub(crate) max_memory: usize,
+    /// The most time one call into the guest may run.
+    pub(crate) call_budget: Duration,
+}
+
+/// One instance of the component and its `client` resource.
+pub(crate) struct WasmEngine {
+    store: Store<State>,
+    bindings: SafeClient,
+    client: ResourceAny,
+    ticks: u64,
+}
+
+fn trap(e: wasmtime::Error) -> Fatal {
+    Fatal(format!("{e:#}"))
+}
+
+impl WasmEngine {
+    /// Instantiates the component at `path` and creates its client.
+    pub(crate) async fn new(path: &Path, options: wit::Options, limits: WasmLimits) -> Result<Self, SafeError> {
+        let component = load_component(path)?;
+        let engine = wasmtime_engine()?;
+        let internal = |what: &str, e: wasmtime::Error| {
+            SafeError::new(crate::ErrorCode::Internal, format!("{what}: {e:#}"))
+        };
+        let mut linker: Linker<State> = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| internal("linking WASI", e))?;
+        SafeClient::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
+            .map_err(|e| internal("linking the host", e))?;
+        // Nothing granted: no directories, no environment, no arguments, no sockets.
+        let wasi = WasiCtx::builder().inherit_stderr().build();
+        let state = State {
+            wasi,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new().memory_size(limits.max_memory).trap_on_grow_failure(true).build(),
+        };
+        let mut store = Store::new(engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = (limits.call_budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        let bindings = SafeClient::instantiate_async(&mut store, &component, &linker)
+            .await
+            .map_err(|e| internal("the component could not start", e))?;
+        store.set_epoch_deadline(ticks);
+        let client = bindings
+            .safe_client_client()
+            .client()
+            .call_constructor(&mut store, options)
+            .await
+            .map_err(|e| internal("the component could not start", e))?;
+        Ok(Self { store, bindings, client, ticks })
+    }
+
+    /// Gives the next call into the guest its time budget.
+    fn arm(&mut self) {
+        self.store.set_epoch_deadline(self.ticks);
+    }
+}
+
+impl Engine for WasmEngine {
+    async fn attach_socket(&mut self, socket: Arc<UdpSocket>, local: SocketAddr) -> Result<u32, Fatal> {
+        let resource = self.store.data_mut().table.push(HostSocket { socket, local }).map_err(|e| Fatal(e.to_string()))?;
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        api.call_attach_socket(&mut self.store, client, resource).await.map_err(trap)
+    }
+
+    async fn handle_datagrams(&mut self, socket: u32, datagrams: Vec<(SocketAddr, Vec<u8>)>) -> Result<(), Fatal> {
+        let datagrams: Vec<_> = datagrams
+            .into_iter()
+            .map(|(remote, data)| datagram::Datagram { remote: convert::ip_socket_address(remote), data })
+            .collect();
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        api.call_handle_datagrams(&mut self.store, client, socket, &datagrams).await.map_err(trap)
+    }
+
+    async fn handle_timeout(&mut self) -> Result<(), Fatal> {
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        api.call_handle_timeout(&mut self.store, client).await.map_err(trap)
+    }
+
+    async fn next_timeout(&mut self) -> Result<Option<Duration>, Fatal> {
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        let micros = api.call_next_timeout(&mut self.store, client).await.map_err(trap)?;
+        Ok(micros.map(Duration::from_micros))
+    }
+
+    async fn start(&mut self, operation: Operation) -> Result<Result<u64, SafeError>, Fatal> {
+        let request = {
+            let table = &mut self.store.data_mut().table;
+            let mut lend = |s: Source| table.push(HostSource(s));
+            match convert::request(operation, &mut lend) {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(e)),
+            }
+        };
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        let started = api.call_start(&mut self.store, client, &request).await.map_err(trap)?;
+        Ok(started.map_err(convert::error))
+    }
+
+    async fn cancel(&mut self, id: u64) -> Result<(), Fatal> {
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        api.call_cancel(&mut self.store, client, id).await.map_err(trap)
+    }
+
+    async fn drain_completions(&mut self) -> Result<Vec<Finished>, Fatal> {
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        let completions = api.call_drain_completions(&mut self.store, client).await.map_err(trap)?;
+        Ok(completions
+            .into_iter()
+            .map(|c| (c.id, c.outcome.map(convert::output).map_err(convert::error)))
+            .collect())
+    }
+
+    async fn drain_progress(&mut self) -> Result<Vec<Progress>, Fatal> {
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        let progress = api.call_drain_progress(&mut self.store, client).await.map_err(trap)?;
+        Ok(progress
+            .into_iter()
+            .map(|p| Progress {
+                id: p.id,
+                done: p.done,
+                total: p.total,
+                unit: match p.unit {
+                    wit::ProgressUnit::Bytes => ProgressUnit::Bytes,
+                    wit::ProgressUnit::Files => ProgressUnit::Files,
+                },
+                item: p.item,
+            })
+            .collect())
+    }
+
+    /// Drops the `client` resource: its destructor tells the nodes the connections close.
+    async fn close(&mut self) {
+        self.arm();
+        if let Err(e) = self.client.resource_drop_async(&mut self.store).await {
+            super::tracing_free_log(&format!("dropping the client failed: {e:#}"));
+        }
+    }
+}
