@@ -7,7 +7,7 @@
 //   5. the TypeScript host -> dist/ (and the `safe` CLI made executable)
 //   6. the Rust host (wasmtime + native) -> target/release/safe-wasmtime
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
@@ -65,5 +65,7 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
 chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
 
 // 6. The Rust host: the same component in wasmtime, and the core natively.
-cargo(['build', '--release', '--locked', '-p', 'safe-wasmtime']);
+// Its own profile (no LTO: see Cargo.toml), copied to where the tests and users look for it.
+cargo(['build', '--profile', 'host', '--locked', '-p', 'safe-wasmtime']);
+copyFileSync(join(root, 'target', 'host', 'safe-wasmtime'), join(root, 'target', 'release', 'safe-wasmtime'));
 log('done');

@@ -35,6 +35,7 @@ pub(crate) trait Engine {
     /// Starts an operation; an argument wrong on its face fails at once.
     async fn start(&mut self, operation: Operation) -> Result<Result<u64, SafeError>, Fatal>;
     /// Cancels an operation (it completes with `Cancelled`).
+    #[allow(dead_code, reason = "the Rust Safe has no cancellation yet (no AbortSignal counterpart)")]
     async fn cancel(&mut self, id: u64) -> Result<(), Fatal>;
     /// The operations that finished since the last call.
     async fn drain_completions(&mut self) -> Result<Vec<Finished>, Fatal>;

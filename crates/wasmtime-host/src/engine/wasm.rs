@@ -30,13 +30,13 @@ use crate::SafeError;
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// A socket lent to the component (the `udp-socket` resource).
-pub struct HostSocket {
+pub(crate) struct HostSocket {
     socket: Arc<UdpSocket>,
     local: SocketAddr,
 }
 
 /// Bytes the component pulls (the `byte-source` resource).
-pub struct HostSource(Source);
+pub(crate) struct HostSource(Source);
 
 /// What the store holds for one instance.
 struct State {
