@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+node scripts/lint-rust.mjs
 node scripts/build.mjs
 node scripts/cargo-test.mjs
 node node_modules/vitest/vitest.mjs run
