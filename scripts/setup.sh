@@ -21,6 +21,12 @@ if ! rustup_has_wasm; then
   command -v wasm-ld >/dev/null 2>&1 || need_apt+=(lld)
   command -v clang >/dev/null 2>&1 || need_apt+=(clang)
   command -v llvm-ar-14 >/dev/null 2>&1 || need_apt+=(llvm-14)
+  # The lint step (scripts/lint-rust.mjs): clippy and rustfmt of the same Rust release.
+  [ -x /usr/bin/cargo-clippy ] || need_apt+=(rust-web-clippy)
+  [ -x /usr/bin/cargo-fmt ] || need_apt+=(rustfmt-web)
+elif ! cargo clippy --version >/dev/null 2>&1 || ! cargo fmt --version >/dev/null 2>&1; then
+  log "adding rustup's clippy and rustfmt components"
+  rustup component add clippy rustfmt
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"

@@ -14,14 +14,12 @@ use safe_types::keys::Keypair;
 use safe_types::{NetworkMap, XorUrlBase};
 use tracing::warn;
 
+use crate::events::{Completion, OpId, Progress};
 use crate::net::{Net, Shared};
 use crate::tasks::Tasks;
 use crate::timers::Timers;
 use crate::transport::{Transmit, Transport};
-use crate::{Error, ErrorCode, Operation, Output};
-
-/// Identifies an operation from `start` to its completion.
-pub type OpId = u64;
+use crate::{Error, ErrorCode, Operation};
 
 /// Guards against a driver step that never settles (a bug): at most this many rounds of
 /// "process events, run operations" per input.
@@ -46,39 +44,6 @@ impl Default for Config {
     fn default() -> Self {
         Self { timeout: Duration::from_secs(120), xorurl_base: XorUrlBase::Base32z, rng_seed: None }
     }
-}
-
-/// How far a long operation has got.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Progress {
-    /// The operation.
-    pub id: OpId,
-    /// How much is done.
-    pub done: u64,
-    /// How much there is in all.
-    pub total: u64,
-    /// What `done` and `total` count.
-    pub unit: ProgressUnit,
-    /// What is being worked on (e.g. a file's path), if that helps a user.
-    pub item: Option<String>,
-}
-
-/// What a [`Progress`] counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressUnit {
-    /// Bytes of a file.
-    Bytes,
-    /// Files of a folder.
-    Files,
-}
-
-/// An operation that finished.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
-    /// The id `start` returned.
-    pub id: OpId,
-    /// What it gave, or why it failed.
-    pub result: Result<Output, Error>,
 }
 
 /// A Safe Network client that does no I/O and never reads the clock.
@@ -114,7 +79,6 @@ impl Client {
             transport: Transport::new(),
             map: None,
             xorurl_base: config.xorurl_base,
-            now: None,
             timers: Timers::default(),
             detached: Vec::new(),
             background: VecDeque::new(),
@@ -162,7 +126,7 @@ impl Client {
     /// reported by a [`Completion`].
     pub fn start(&mut self, now: Instant, operation: Operation) -> Result<OpId, Error> {
         let timeout = operation.timeout_error(self.config.timeout.as_secs_f64());
-        let future = operation.into_future(&self.net)?;
+        let future = operation.start(&self.net)?;
         // An absurd timeout must not overflow the clock (a panic would trap the component).
         let deadline = now.checked_add(self.config.timeout).unwrap_or(now + FAR_FUTURE);
         let id = self.tasks.next_id();
@@ -253,7 +217,6 @@ impl Client {
         self.tasks.expire(now);
         for _ in 0..MAX_ROUNDS {
             let detached = self.net.with(|s| {
-                s.now = Some(now);
                 s.timers.fire(now);
                 s.transport.process(now);
                 s.transport.flush(now);

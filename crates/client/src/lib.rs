@@ -7,6 +7,7 @@
 
 mod client;
 mod error;
+mod events;
 mod net;
 mod ops;
 mod source;
@@ -14,13 +15,14 @@ mod tasks;
 mod timers;
 mod transport;
 
-pub use client::{Client, Completion, Config, OpId, Progress, ProgressUnit};
+pub use client::{Client, Config};
 pub use error::{Error, ErrorCode};
+pub use events::{Completion, OpId, Progress, ProgressUnit};
 pub use ops::{
     ByteRange, Contact, ContainerResult, FileChange, FileInfo, FilesContainerData, FilesMap,
     KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapData, MultimapEntry, NetworkInfo,
-    NrsEntryData, NrsMapContainerData, Operation, Output, ProcessedFiles, PublicFile,
-    RegisterData, RegisterEntry, SafeData, SafeKeyData,
+    NrsEntryData, NrsMapContainerData, Operation, Output, ProcessedFiles, PublicFile, RegisterData,
+    RegisterEntry, SafeData, SafeKeyData,
 };
 pub use safe_types;
 pub use source::{ByteSource, Source};

@@ -17,10 +17,10 @@ use futures::future::{AbortHandle, LocalBoxFuture};
 use futures::FutureExt;
 
 use bytes::Bytes;
-use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response};
 use rand::rngs::StdRng;
 use rand::Rng;
 use safe_types::keys::Keypair;
+use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response};
 use safe_types::{NetworkMap, NodeInfo, XorName, XorUrlBase};
 
 use crate::timers::{Sleep, Timers};
@@ -32,8 +32,7 @@ pub(crate) struct Shared {
     pub(crate) transport: Transport,
     pub(crate) map: Option<Rc<NetworkMap>>,
     pub(crate) xorurl_base: XorUrlBase,
-    /// The time of the driver's latest input: "now" for operations (set before any runs).
-    pub(crate) now: Option<Instant>,
+    /// The driver's clock and the operations' deadlines.
     pub(crate) timers: Timers,
     /// Work handed off by operations, to go on after they complete (see [`Net::detach`]).
     pub(crate) detached: Vec<LocalBoxFuture<'static, ()>>,
@@ -89,7 +88,7 @@ impl Net {
 
     /// Waits until the driver's clock has moved `duration` on.
     pub(crate) fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::new(self.clone(), duration)
+        self.with(|s| s.timers.sleep(duration))
     }
 
     /// Lets `work` go on in the background, for at most `grace`, after the operation that
@@ -177,7 +176,13 @@ impl Net {
 
     /// Reports the progress of the operation being polled (replacing what it reported before,
     /// if the caller has not read that yet).
-    pub(crate) fn report_progress(&self, done: u64, total: u64, unit: ProgressUnit, item: Option<String>) {
+    pub(crate) fn report_progress(
+        &self,
+        done: u64,
+        total: u64,
+        unit: ProgressUnit,
+        item: Option<String>,
+    ) {
         self.with(|s| {
             let Some(id) = s.current_op else { return };
             s.progress.retain(|p| p.id != id);

@@ -1,31 +1,45 @@
-//! Time for operations: futures that wait until the driver's clock passes a deadline.
+//! Time for operations: the driver's clock, and futures that wait until it passes a deadline.
 //!
-//! Operations never read a clock. The driver records the time of each input in the shared
-//! state; a [`Sleep`] registers its deadline here, the driver reports the earliest one through
-//! `Client::poll_timeout` and wakes the sleepers whose deadline has passed when its caller
-//! calls `handle_timeout`.
+//! Operations never read a clock. The driver sets the time of each input here
+//! ([`Timers::fire`]); a [`Sleep`] registers its deadline, the driver reports the earliest one
+//! through `Client::poll_timeout` and wakes the sleepers whose deadline has passed when its
+//! caller calls `handle_timeout`. [`Timers`] is its own handle (an `Rc` the shared network state
+//! and every sleeper hold), so waiting needs nothing else of the client; like the rest of the
+//! core it is single-threaded and borrowed only inside a poll or a driver step.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::net::Net;
-
 type Key = (Instant, u64);
 
-/// Deadlines that futures wait for.
+/// The driver's clock and the deadlines that futures wait for.
+#[derive(Clone, Default)]
+pub(crate) struct Timers(Rc<RefCell<Clock>>);
+
 #[derive(Default)]
-pub(crate) struct Timers {
+struct Clock {
+    /// The time of the driver's latest input: "now" for operations (set before any runs).
+    now: Option<Instant>,
     next_id: u64,
     waiting: BTreeMap<Key, Waker>,
 }
 
 impl Timers {
-    /// Wakes every sleeper whose deadline is at or before `now`.
-    pub(crate) fn fire(&mut self, now: Instant) {
-        while let Some(entry) = self.waiting.first_entry() {
+    /// The time of the driver's latest input, `None` before its first.
+    pub(crate) fn now(&self) -> Option<Instant> {
+        self.0.borrow().now
+    }
+
+    /// Moves the clock to `now` and wakes every sleeper whose deadline is at or before it.
+    pub(crate) fn fire(&self, now: Instant) {
+        let mut clock = self.0.borrow_mut();
+        clock.now = Some(now);
+        while let Some(entry) = clock.waiting.first_entry() {
             if entry.key().0 > now {
                 break;
             }
@@ -35,35 +49,38 @@ impl Timers {
 
     /// The earliest deadline anyone waits for.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.waiting.keys().next().map(|(t, _)| *t)
+        self.0.borrow().waiting.keys().next().map(|(t, _)| *t)
     }
 
-    fn register(&mut self, key: Option<Key>, deadline: Instant, waker: &Waker) -> Key {
+    /// Waits until the clock has moved `duration` on from the first poll.
+    pub(crate) fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep { timers: self.clone(), duration, deadline: None, key: None }
+    }
+
+    fn register(&self, key: Option<Key>, deadline: Instant, waker: &Waker) -> Key {
+        let mut clock = self.0.borrow_mut();
         let key = key.unwrap_or_else(|| {
-            self.next_id += 1;
-            (deadline, self.next_id)
+            clock.next_id += 1;
+            (deadline, clock.next_id)
         });
-        self.waiting.insert(key, waker.clone());
+        clock.waiting.insert(key, waker.clone());
         key
     }
 
-    fn remove(&mut self, key: &Key) {
-        self.waiting.remove(key);
+    /// Forgets a deadline, unless the clock is borrowed (destructors may run anywhere).
+    fn remove(&self, key: &Key) {
+        if let Ok(mut clock) = self.0.try_borrow_mut() {
+            clock.waiting.remove(key);
+        }
     }
 }
 
 /// A future that completes once the driver's clock reaches `duration` after its first poll.
 pub(crate) struct Sleep {
-    net: Net,
+    timers: Timers,
     duration: Duration,
     deadline: Option<Instant>,
     key: Option<Key>,
-}
-
-impl Sleep {
-    pub(crate) fn new(net: Net, duration: Duration) -> Self {
-        Self { net, duration, deadline: None, key: None }
-    }
 }
 
 impl Future for Sleep {
@@ -72,17 +89,17 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         // The driver sets the time before it runs any operation.
-        let Some(now) = this.net.with(|s| s.now) else { return Poll::Pending };
+        let Some(now) = this.timers.now() else { return Poll::Pending };
         let deadline =
             *this.deadline.get_or_insert_with(|| now.checked_add(this.duration).unwrap_or(now));
         if now >= deadline {
             if let Some(key) = this.key.take() {
-                this.net.with(|s| s.timers.remove(&key));
+                this.timers.remove(&key);
             }
             return Poll::Ready(());
         }
         let key = this.key;
-        this.key = Some(this.net.with(|s| s.timers.register(key, deadline, cx.waker())));
+        this.key = Some(this.timers.register(key, deadline, cx.waker()));
         Poll::Pending
     }
 }
@@ -90,7 +107,7 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.net.try_with(|s| s.timers.remove(&key));
+            self.timers.remove(&key);
         }
     }
 }

@@ -35,7 +35,7 @@ use safe_types::{NodeInfo, XorName};
 
 use crate::context::NodeContext;
 use crate::replication;
-use crate::service::{error, storage_error};
+use crate::reply::{error, storage_error};
 
 /// How many default call timeouts a node waits for a primary to coordinate a forwarded transfer
 /// (its pull, debit, catch-up and credit rounds each take at most one).

@@ -22,7 +22,7 @@ use crate::config::NodeConfig;
 use crate::membership::MembershipState;
 use crate::peers::Peers;
 use crate::records::Records;
-use crate::replication::Replication;
+use crate::replication::state::Replication;
 use crate::store::Store;
 
 /// Past this many entries, the lock table drops those no transfer holds any more.

@@ -35,7 +35,7 @@ use tokio::task::JoinSet;
 
 use crate::config::Contact;
 use crate::context::NodeContext;
-use crate::service::error;
+use crate::reply::error;
 
 /// Random peers each gossip round talks to.
 pub(crate) const GOSSIP_FANOUT: usize = 3;

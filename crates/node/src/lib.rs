@@ -25,13 +25,16 @@
 //! - `config`: [`NodeConfig`], bootstrap [`Contact`]s, default timings.
 //! - `identity`: the persisted node key, its certificate and stateless-reset key.
 //! - `context`: the state every part of a running node shares.
-//! - `server`: the QUIC endpoint's accepting side, streams, framing and limits.
+//! - `server`: the QUIC endpoint's accepting side, streams, framing and limits; `quic`: the
+//!   transport settings it shares with `peers`.
 //! - `service`: who may ask what, and the simple requests; `registers` and `accounts`: the
-//!   register and test-coin requests (transfers are coordinated by the sender's primary).
+//!   register and test-coin requests (transfers are coordinated by the sender's primary);
+//!   `reply`: error answers and store work off the async threads, for all of them.
 //! - `membership`: this node's view of the network and its file; `gossip`: joining, gossip,
 //!   failure detection, leaving.
 //! - `peers`: requests to other nodes (cached connections, timeouts).
-//! - `replication`: background pushes and anti-entropy.
+//! - `replication`: background pushes and anti-entropy; `replication::state`: what they remember,
+//!   held in `context`.
 //! - `store`: chunks on disk ([`Store`]); `records`: registers and accounts on disk; `files`:
 //!   crash-safe file writes; `status`: the `Status` answer and `status.json`.
 
@@ -44,9 +47,11 @@ mod identity;
 mod membership;
 mod node;
 mod peers;
+mod quic;
 mod records;
 mod registers;
 mod replication;
+mod reply;
 mod server;
 mod service;
 mod status;

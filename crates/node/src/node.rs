@@ -38,6 +38,7 @@ use crate::gossip::{self, Arrival, JoinError};
 use crate::identity::{hex_id, IdentityError, NodeIdentity};
 use crate::membership::{self, MembershipFileError, MembershipState};
 use crate::peers::Peers;
+use crate::quic;
 use crate::records::Records;
 use crate::replication;
 use crate::server;
@@ -280,14 +281,14 @@ fn bind(
     let mut endpoint_config = EndpointConfig::new(Arc::new(identity.reset_key()));
     // Accept large datagrams; how large the node sends is found by path MTU discovery.
     endpoint_config
-        .max_udp_payload_size(server::MAX_UDP_PAYLOAD)
+        .max_udp_payload_size(quic::MAX_UDP_PAYLOAD)
         .map_err(|_| bind_error(std::io::Error::other("invalid maximum UDP payload size")))?;
     // Both keys survive restarts: see `NodeIdentity::connection_id_key`.
     let cid_key = identity.connection_id_key();
     endpoint_config.cid_generator(move || Box::new(HashedConnectionIdGenerator::from_key(cid_key)));
     Endpoint::new(
         endpoint_config,
-        Some(server::server_config(crypto)),
+        Some(quic::server_config(crypto)),
         socket,
         Arc::new(TokioRuntime),
     )

@@ -21,7 +21,7 @@ use safe_tls::{NodeCertificate, SERVER_NAME};
 use safe_types::wire::{self, Request, Response, WireError};
 use safe_types::{NodeInfo, XorName};
 
-use crate::server;
+use crate::quic;
 
 /// Application close code of a connection the node no longer needs.
 const DONE_CODE: u32 = 0;
@@ -85,7 +85,7 @@ impl Peers {
         Self {
             endpoint,
             certificate,
-            transport: Arc::new(server::outbound_transport()),
+            transport: Arc::new(quic::outbound_transport()),
             timeout,
             connections: Mutex::new(HashMap::new()),
         }

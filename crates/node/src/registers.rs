@@ -10,7 +10,7 @@ use safe_types::wire::{ErrorKind, ItemId, Response};
 use safe_types::XorName;
 
 use crate::context::NodeContext;
-use crate::service::{error, storage_error};
+use crate::reply::{error, storage_error};
 
 /// `CreateRegister`: creating again with the same owner is done; with another owner it is a
 /// conflict.

@@ -1,7 +1,6 @@
 //! The node's QUIC server: accepts connections, reads one framed request per bidirectional
 //! stream, has the service answer it (with the node id the connection proved, if any) and writes
-//! one framed response back. It also sets the transport limits of the node's outbound
-//! connections.
+//! one framed response back. The QUIC transport settings themselves are in [`crate::quic`].
 //!
 //! Who owns what: the accept loop owns a handle to the endpoint and spawns one task per
 //! connection; each connection task spawns one task per bidirectional stream. All of them share
@@ -13,7 +12,7 @@
 //!
 //! What peers can make the node hold is bounded before anything is allocated: at most
 //! [`MAX_CONNECTIONS`] connections, [`MAX_CONNECTIONS_PER_ADDRESS`] from one address, at most
-//! [`MAX_STREAMS_PER_CONNECTION`] open streams each, at most [`MAX_REQUESTS_IN_FLIGHT`] requests
+//! [`crate::quic::MAX_STREAMS_PER_CONNECTION`] open streams each, at most [`MAX_REQUESTS_IN_FLIGHT`] requests
 //! handled at once (further streams wait, unread, which stalls their senders through QUIC flow
 //! control), and request bodies are buffered only as their bytes arrive, up to a length checked
 //! against [`wire::MAX_FRAME_BODY`] and reserved from a node-wide budget of
@@ -24,10 +23,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use quinn::crypto::rustls::QuicServerConfig;
 use quinn::{
-    ConnectionError, Endpoint, IdleTimeout, Incoming, MtuDiscoveryConfig, ReadError,
-    ReadExactError, RecvStream, SendStream, ServerConfig, TransportConfig, VarInt,
+    ConnectionError, Endpoint, Incoming, ReadError, ReadExactError, RecvStream, SendStream, VarInt,
 };
 use safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response, WireError};
 use safe_types::XorName;
@@ -41,28 +38,10 @@ use crate::service;
 pub(crate) const MAX_CONNECTIONS: usize = 1024;
 /// Connections served at once from one address (one peer's socket).
 pub(crate) const MAX_CONNECTIONS_PER_ADDRESS: usize = 16;
-/// Requests in flight on one connection (each is a bidirectional stream).
-pub(crate) const MAX_STREAMS_PER_CONNECTION: u32 = 128;
 /// Requests handled at once by the whole node.
 pub(crate) const MAX_REQUESTS_IN_FLIGHT: usize = 512;
 /// Request bytes buffered at once by the whole node.
 pub(crate) const REQUEST_BYTES_BUDGET: usize = 256 * 1024 * 1024;
-/// A connection with no traffic for this long is closed; an idle peer reconnects when needed.
-const IDLE_TIMEOUT_MS: u32 = 30_000;
-/// Per-stream receive window: a whole maximal request frame fits, so a peer can send a full
-/// frame without waiting for the node to read.
-const STREAM_RECEIVE_WINDOW: u32 = 2 * 1024 * 1024 + 1024;
-/// The largest UDP payload the node accepts.
-pub(crate) const MAX_UDP_PAYLOAD: u16 = 65_527;
-/// How large a datagram path MTU discovery may try. The node's socket forbids fragmentation, so
-/// on a real path larger probes are lost and discovery settles on the path's MTU; on loopback it
-/// reaches this, which cuts the number of datagrams (and of crossings into a wasm client) many
-/// times over.
-const MTU_DISCOVERY_UPPER_BOUND: u16 = 16_384;
-/// Per-connection receive window: bounds the unread data a connection can park in the node.
-const CONNECTION_RECEIVE_WINDOW: u32 = 8 * 1024 * 1024;
-/// Per-connection send window: room for a few full responses in flight.
-const SEND_WINDOW: u64 = 8 * 1024 * 1024;
 /// How long a peer has to deliver a whole request once it opened the stream.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the node may take to work out an answer (transfers involve other nodes).
@@ -73,37 +52,6 @@ pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 const INITIAL_BODY_CAPACITY: usize = 64 * 1024;
 /// Stream error code for a response abandoned because the peer did not take it in time.
 const STREAM_TIMED_OUT: VarInt = VarInt::from_u32(1);
-
-/// The QUIC server configuration: `crypto` plus the transport limits above.
-pub(crate) fn server_config(crypto: QuicServerConfig) -> ServerConfig {
-    let mut transport = base_transport();
-    transport.max_concurrent_bidi_streams(VarInt::from_u32(MAX_STREAMS_PER_CONNECTION));
-    let mut config = ServerConfig::with_crypto(Arc::new(crypto));
-    config.transport_config(Arc::new(transport));
-    config
-}
-
-/// The transport limits of the node's connections to other nodes: the same windows, and no
-/// stream may be opened toward the node on them (it only asks, there).
-pub(crate) fn outbound_transport() -> TransportConfig {
-    let mut transport = base_transport();
-    transport.max_concurrent_bidi_streams(VarInt::from_u32(0));
-    transport
-}
-
-fn base_transport() -> TransportConfig {
-    let mut transport = TransportConfig::default();
-    let mut mtud = MtuDiscoveryConfig::default();
-    mtud.upper_bound(MTU_DISCOVERY_UPPER_BOUND);
-    transport.mtu_discovery_config(Some(mtud));
-    transport
-        .max_concurrent_uni_streams(VarInt::from_u32(0))
-        .max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(IDLE_TIMEOUT_MS))))
-        .stream_receive_window(VarInt::from_u32(STREAM_RECEIVE_WINDOW))
-        .receive_window(VarInt::from_u32(CONNECTION_RECEIVE_WINDOW))
-        .send_window(SEND_WINDOW);
-    transport
-}
 
 /// The node-wide limits every connection draws on.
 struct Limits {

@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use safe_types::wire::{ErrorKind, ErrorResponse, Request, Response};
+use safe_types::wire::{ErrorKind, Request, Response};
 use safe_types::{Chunk, XorName};
 
 use crate::config::Fault;
@@ -22,8 +22,9 @@ use crate::context::NodeContext;
 use crate::gossip;
 use crate::registers;
 use crate::replication;
+use crate::reply::{blocking, error, storage_error};
 use crate::status;
-use crate::store::{PutOutcome, StoreError};
+use crate::store::PutOutcome;
 
 /// The answer to `request`, received from `remote` on a connection whose peer proved node id
 /// `peer` (`None` for a client without a node certificate). Nothing here panics on input.
@@ -124,26 +125,4 @@ async fn put_chunk(ctx: &NodeContext, chunk: Chunk) -> Response {
         }
         Err(e) => storage_error(e),
     }
-}
-
-/// Runs store work off the async threads, since it does blocking file I/O.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, String> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(e) => Err(format!("storage task failed: {e}")),
-    }
-}
-
-/// The answer to a request the node could not serve from its storage.
-pub(crate) fn storage_error(reason: impl std::fmt::Display) -> Response {
-    tracing::error!(%reason, "storage failure");
-    // The details (paths, OS errors) are for the node's operator, not for peers.
-    error(ErrorKind::Storage, "the node could not access its storage")
-}
-
-/// An error answer.
-pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
-    Response::Error(ErrorResponse::new(kind, message))
 }

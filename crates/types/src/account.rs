@@ -23,7 +23,9 @@ pub const MAX_ACCOUNT_OPS: usize = 4096;
 const TRANSFER_DOMAIN: &[u8] = b"safe:transfer:v1";
 
 /// An amount of coins, counted in nanos.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Amount(pub u64);
 
 impl Amount {
@@ -58,8 +60,13 @@ impl FromStr for Amount {
         if fraction.len() > 9 {
             return Err(err("it has more than 9 decimals"));
         }
-        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err("it is too large"))? };
-        let mut frac: u64 = if fraction.is_empty() { 0 } else { fraction.parse().map_err(|_| err("it is malformed"))? };
+        let whole: u64 =
+            if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err("it is too large"))? };
+        let mut frac: u64 = if fraction.is_empty() {
+            0
+        } else {
+            fraction.parse().map_err(|_| err("it is malformed"))?
+        };
         for _ in fraction.len()..9 {
             frac *= 10;
         }
@@ -263,7 +270,8 @@ impl Account {
     /// Credits in minus debits out.
     pub fn balance(&self) -> Result<Amount, AccountError> {
         let credits = self.credits.values().try_fold(0u64, |sum, c| sum.checked_add(c.amount().0));
-        let debits = self.debits.values().try_fold(0u64, |sum, d| sum.checked_add(d.transfer.amount.0));
+        let debits =
+            self.debits.values().try_fold(0u64, |sum, d| sum.checked_add(d.transfer.amount.0));
         match (credits, debits) {
             (Some(c), Some(d)) => c.checked_sub(d).map(Amount).ok_or(AccountError::Overflow),
             _ => Err(AccountError::Overflow),
@@ -289,7 +297,11 @@ impl Account {
             return Err(AccountError::BadSignature);
         }
         if let Some(existing) = self.debits.get(&t.nonce) {
-            return if existing == debit { Ok(false) } else { Err(AccountError::DoubleSpend { nonce: t.nonce }) };
+            return if existing == debit {
+                Ok(false)
+            } else {
+                Err(AccountError::DoubleSpend { nonce: t.nonce })
+            };
         }
         if t.nonce != self.next_nonce() {
             return Err(AccountError::OutOfOrder { expected: self.next_nonce(), got: t.nonce });
@@ -326,7 +338,8 @@ impl Account {
         if self.credits.len() >= MAX_ACCOUNT_OPS {
             return Err(AccountError::Full);
         }
-        let total = self.credits.values().try_fold(credit.amount().0, |s, c| s.checked_add(c.amount().0));
+        let total =
+            self.credits.values().try_fold(credit.amount().0, |s, c| s.checked_add(c.amount().0));
         if total.is_none() {
             return Err(AccountError::Overflow);
         }
@@ -381,7 +394,11 @@ mod tests {
     }
 
     fn faucet(to: &Keypair, coins: &str, id: u8) -> Credit {
-        Credit::Faucet { to: to.public_key(), amount: coins.parse().expect("amount"), id: TransferId([id; 32]) }
+        Credit::Faucet {
+            to: to.public_key(),
+            amount: coins.parse().expect("amount"),
+            id: TransferId([id; 32]),
+        }
     }
 
     fn pay(from: &Keypair, to: &Keypair, coins: &str, nonce: u64) -> SignedTransfer {
@@ -410,7 +427,18 @@ mod tests {
             assert_eq!(amount.nanos(), nanos, "{text}");
             assert_eq!(amount.to_string(), shown, "{text}");
         }
-        for bad in ["", ".", "1.", "-1", "1.0000000001", "1e9", " 1", "18446744073.709551616", "1.2.3", "abc"] {
+        for bad in [
+            "",
+            ".",
+            "1.",
+            "-1",
+            "1.0000000001",
+            "1e9",
+            " 1",
+            "18446744073.709551616",
+            "1.2.3",
+            "abc",
+        ] {
             assert!(bad.parse::<Amount>().is_err(), "{bad:?} should be refused");
         }
     }
@@ -434,9 +462,18 @@ mod tests {
         let first = pay(&alice, &bob, "4", 1);
         assert_eq!(a.apply_debit(&first), Ok(true));
         assert_eq!(a.apply_debit(&first), Ok(false));
-        assert_eq!(a.apply_debit(&pay(&alice, &carol, "4", 1)), Err(AccountError::DoubleSpend { nonce: 1 }));
-        assert!(matches!(a.apply_debit(&pay(&alice, &carol, "4", 2)), Err(AccountError::InsufficientFunds { .. })));
-        assert_eq!(a.apply_debit(&pay(&alice, &carol, "1", 3)), Err(AccountError::OutOfOrder { expected: 2, got: 3 }));
+        assert_eq!(
+            a.apply_debit(&pay(&alice, &carol, "4", 1)),
+            Err(AccountError::DoubleSpend { nonce: 1 })
+        );
+        assert!(matches!(
+            a.apply_debit(&pay(&alice, &carol, "4", 2)),
+            Err(AccountError::InsufficientFunds { .. })
+        ));
+        assert_eq!(
+            a.apply_debit(&pay(&alice, &carol, "1", 3)),
+            Err(AccountError::OutOfOrder { expected: 2, got: 3 })
+        );
         assert_eq!(a.apply_debit(&pay(&bob, &carol, "1", 2)), Err(AccountError::WrongAccount));
         let mut forged = pay(&alice, &carol, "1", 2);
         forged.transfer.to = bob.public_key();
@@ -472,7 +509,11 @@ mod tests {
         minted.apply_credit(&Credit::Transfer(pay(&bob, &alice, "1", 1))).expect("credit");
         let mut honest = Account::new(alice.public_key());
         assert_eq!(honest.merge(&minted, false), Err(AccountError::NoFaucet));
-        assert_eq!(honest.balance().expect("balance").to_string(), "1", "the transfer came through");
+        assert_eq!(
+            honest.balance().expect("balance").to_string(),
+            "1",
+            "the transfer came through"
+        );
         assert_eq!(honest.merge(&minted, true), Ok(true));
         assert_eq!(honest.balance().expect("balance").to_string(), "1001");
     }

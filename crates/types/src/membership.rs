@@ -189,7 +189,8 @@ mod tests {
         let mut honest = Membership::genesis(node(1, 1), 4, false);
         let mut liar = honest.clone();
         let forged = NodeInfo { id: XorName([9; 32]), ..node(2, 2) };
-        liar.members.insert(forged.id, Member { info: forged, version: 1, state: MemberState::Joined });
+        liar.members
+            .insert(forged.id, Member { info: forged, version: 1, state: MemberState::Joined });
         assert!(!honest.merge(&liar));
         assert_eq!(honest.joined().count(), 1);
     }

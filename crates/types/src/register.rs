@@ -252,12 +252,15 @@ impl Register {
     /// skipped (and the first such failure is returned after the rest were merged). Returns
     /// how many entries were added.
     pub fn merge(&mut self, other: &Register) -> Result<usize, RegisterError> {
-        if other.create.address != self.create.address || other.create.owner != self.create.owner
-        {
+        if other.create.address != self.create.address || other.create.owner != self.create.owner {
             return Err(RegisterError::Mismatch);
         }
-        let mut pending: Vec<&SignedEntry> =
-            other.entries.iter().filter(|(h, _)| !self.entries.contains_key(h)).map(|(_, s)| s).collect();
+        let mut pending: Vec<&SignedEntry> = other
+            .entries
+            .iter()
+            .filter(|(h, _)| !self.entries.contains_key(h))
+            .map(|(_, s)| s)
+            .collect();
         let mut added = 0;
         let mut first_error = None;
         // Parents before children: repeat while some entry could be added.
@@ -306,7 +309,10 @@ mod tests {
     }
 
     fn entry(content: &str, parents: &[EntryHash]) -> Entry {
-        Entry { content: Bytes::copy_from_slice(content.as_bytes()), parents: parents.iter().copied().collect() }
+        Entry {
+            content: Bytes::copy_from_slice(content.as_bytes()),
+            parents: parents.iter().copied().collect(),
+        }
     }
 
     #[test]
@@ -336,7 +342,10 @@ mod tests {
         );
         // A signature for another register does not carry over.
         let other = RegisterAddress { name: XorName([9; 32]), tag: 1101 };
-        assert_eq!(reg.write(SignedEntry::new(other, entry("x", &[]), &owner())), Err(RegisterError::NotOwner));
+        assert_eq!(
+            reg.write(SignedEntry::new(other, entry("x", &[]), &owner())),
+            Err(RegisterError::NotOwner)
+        );
         // Nor does a signature over different content.
         let mut forged = SignedEntry::new(addr, entry("x", &[]), &owner());
         forged.entry.content = Bytes::from_static(b"y");
@@ -353,8 +362,12 @@ mod tests {
 
         let mut reg = register();
         let addr = *reg.address();
-        let big = Entry { content: Bytes::from(vec![0u8; MAX_ENTRY_SIZE + 1]), parents: BTreeSet::new() };
-        assert!(matches!(reg.write(SignedEntry::new(addr, big, &owner())), Err(RegisterError::EntryTooLarge { .. })));
+        let big =
+            Entry { content: Bytes::from(vec![0u8; MAX_ENTRY_SIZE + 1]), parents: BTreeSet::new() };
+        assert!(matches!(
+            reg.write(SignedEntry::new(addr, big, &owner())),
+            Err(RegisterError::EntryTooLarge { .. })
+        ));
         let unknown = EntryHash([3; 32]);
         assert_eq!(
             reg.write(SignedEntry::new(addr, entry("x", &[unknown]), &owner())),
@@ -386,7 +399,8 @@ mod tests {
     fn merge_skips_forged_entries_and_other_registers() {
         let mut honest = register();
         let addr = *honest.address();
-        let root = honest.write(SignedEntry::new(addr, entry("root", &[]), &owner())).expect("root");
+        let root =
+            honest.write(SignedEntry::new(addr, entry("root", &[]), &owner())).expect("root");
         let mut tampered = honest.clone();
         let mut forged = SignedEntry::new(addr, entry("evil", &[root]), &owner());
         forged.entry.content = Bytes::from_static(b"worse");

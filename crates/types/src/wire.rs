@@ -361,7 +361,8 @@ mod tests {
         let address = RegisterAddress { name: XorName([2; 32]), tag: u64::MAX };
         // Worst case per entry: full content and the most parents. Built without the parent
         // checks of `Register::write`, since only the encoded size matters here.
-        let parents: BTreeSet<EntryHash> = (0..MAX_PARENTS as u8).map(|i| EntryHash([i; 32])).collect();
+        let parents: BTreeSet<EntryHash> =
+            (0..MAX_PARENTS as u8).map(|i| EntryHash([i; 32])).collect();
         let entry = Entry { content: Bytes::from(vec![0xab; MAX_ENTRY_SIZE]), parents };
         let signed = SignedEntry::new(address, entry, &owner);
         let one = postcard::to_allocvec(&signed).expect("encodes").len() + 32;

@@ -6,16 +6,37 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures::future::{select, select_ok, Either};
+use std::net::SocketAddr;
+
 use futures::FutureExt;
 use safe_types::wire::{Request, Response};
-use safe_types::NetworkMap;
+use safe_types::{NetworkMap, XorName};
 
-use super::{Contact, NetworkInfo, Output};
+use super::output::{NetworkInfo, OpFuture, Output};
+use crate::error::{Error, ErrorCode};
 use crate::net::{node_answer, short, Net};
 use crate::transport::Target;
-use crate::{Error, ErrorCode};
 
-pub(super) async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, Error> {
+/// A node to bootstrap from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contact {
+    /// Where the node listens.
+    pub addr: SocketAddr,
+    /// The node's id, if known; its certificate must then match it.
+    pub id: Option<XorName>,
+}
+
+/// Starts `Operation::Connect`, given at least one contact.
+pub(super) fn start(net: Net, contacts: Vec<Contact>) -> Result<OpFuture, Error> {
+    if contacts.is_empty() {
+        return Err(Error::invalid_argument(
+            "no bootstrap contacts given: pass at least one node address",
+        ));
+    }
+    Ok(connect(net, contacts).boxed_local())
+}
+
+async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, Error> {
     let count = contacts.len();
     let attempts = contacts.into_iter().map(|c| map_from(net.clone(), c).boxed_local());
     match select_ok(attempts).await {
@@ -27,7 +48,7 @@ pub(super) async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, 
             };
             net.with(|s| {
                 s.map = Some(Rc::new(map));
-                s.map_fetched = s.now;
+                s.map_fetched = s.timers.now();
                 s.map_stale = false;
             });
             Ok(Output::Connected(info))
@@ -63,7 +84,7 @@ const REFRESH_FANOUT: usize = 2;
 pub(super) async fn current_map(net: &Net) -> Result<Rc<NetworkMap>, Error> {
     let map = net.map()?;
     let due = net.with(|s| {
-        let old = match (s.map_fetched, s.now) {
+        let old = match (s.map_fetched, s.timers.now()) {
             (Some(fetched), Some(now)) => now.saturating_duration_since(fetched) >= MAP_MAX_AGE,
             _ => true,
         };
@@ -90,7 +111,7 @@ pub(super) async fn current_map(net: &Net) -> Result<Rc<NetworkMap>, Error> {
         if fresh.epoch >= map.epoch {
             net.with(|s| {
                 s.map = Some(Rc::new(fresh));
-                s.map_fetched = s.now;
+                s.map_fetched = s.timers.now();
                 s.map_stale = false;
             });
         }

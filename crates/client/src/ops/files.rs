@@ -33,10 +33,12 @@ use self_encryption::{DataMap, DataMapIndex};
 
 use super::connect::current_map;
 use super::data_map::{self, Layout, Root, MIN_ENCRYPTED_SIZE};
+use super::output::{OpFuture, Output, PublicFile};
 use super::quorum::{first_verified, messages, worst, write_majority};
-use super::{ByteRange, Output, PublicFile};
+use crate::error::{Error, ErrorCode};
+use crate::events::ProgressUnit;
 use crate::net::{short, Net};
-use crate::{Error, ErrorCode, ProgressUnit, Source};
+use crate::source::Source;
 
 /// Encrypted chunks uploading at once (each waits for a majority of its holders).
 const UPLOADS_IN_FLIGHT: usize = 4;
@@ -51,6 +53,69 @@ const READ_PIECE: usize = 256 * 1024;
 /// After encrypting this much, the upload lets the host run (its sockets, other calls) before
 /// it goes on.
 const YIELD_AFTER: u64 = 512 * 1024;
+
+/// Bytes `[start, end)` of a file; `end: None` reads to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// First byte to read.
+    pub start: u64,
+    /// One past the last byte to read.
+    pub end: Option<u64>,
+}
+
+/// Starts `Operation::StoreFile` (and `StoreBytes`): a media type the XOR-URL format knows, and
+/// a size this client can store.
+pub(super) fn start_store(
+    net: Net,
+    source: Source,
+    media_type: Option<String>,
+) -> Result<OpFuture, Error> {
+    let content_type = match media_type {
+        Some(t) => ContentType::media_type(&t)?,
+        None => ContentType::Raw,
+    };
+    check_size(source.size())?;
+    Ok(store_file(net, source, content_type).boxed_local())
+}
+
+/// Starts `Operation::FilesGet`: a file's XOR-URL and a range that does not end before it
+/// starts.
+pub(super) fn start_get(net: Net, url: &str, range: Option<ByteRange>) -> Result<OpFuture, Error> {
+    let url = file_url(url)?;
+    check_range(range)?;
+    Ok(async move { get(net, url, range).await.map(|f| Output::Bytes(f.data)) }.boxed_local())
+}
+
+/// Parses a URL this version can read: a XOR-URL of a file.
+fn file_url(url: &str) -> Result<SafeUrl, Error> {
+    let parsed = SafeUrl::parse(url)?;
+    if parsed.is_nrs() {
+        return Err(Error::new(
+            ErrorCode::InvalidUrl,
+            format!(
+                "'{url}' is an NRS name, and this version resolves only XOR-URLs: use the \
+                 file's safe://h... XOR-URL"
+            ),
+        ));
+    }
+    if parsed.data_type() != DataType::File {
+        return Err(Error::invalid_argument(format!(
+            "'{url}' names a {}, and this version reads only files",
+            parsed.data_type()
+        )));
+    }
+    Ok(parsed)
+}
+
+/// Refuses a range that ends before it starts.
+pub(super) fn check_range(range: Option<ByteRange>) -> Result<(), Error> {
+    match range {
+        Some(ByteRange { start, end: Some(end) }) if end < start => Err(Error::invalid_argument(
+            format!("range [{start}, {end}) ends before it starts: give start <= end"),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Refuses, before anything is sent, a file too large to store (see
 /// [`data_map::max_file_size`]).

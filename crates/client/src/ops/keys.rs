@@ -10,9 +10,82 @@ use tracing::debug;
 
 use super::connect::current_map;
 use super::quorum::{first_verified, messages, read_majority, worst};
-use super::{KeypairInfo, Output};
+use futures::FutureExt;
+
+use super::output::{KeypairInfo, OpFuture, Output};
+use crate::error::{Error, ErrorCode};
 use crate::net::Net;
-use crate::{Error, ErrorCode};
+
+/// Starts `Operation::NewKeypair` (needs no network: done at once).
+pub(super) fn start_new_keypair(net: &Net) -> Result<OpFuture, Error> {
+    let info = info(&new_keypair(net));
+    Ok(async move { Ok(Output::Keypair(info)) }.boxed_local())
+}
+
+/// Starts `Operation::GetKeypair` (done at once).
+pub(super) fn start_get_keypair(net: &Net) -> Result<OpFuture, Error> {
+    let info = info(&net.keypair());
+    Ok(async move { Ok(Output::Keypair(info)) }.boxed_local())
+}
+
+/// Starts `Operation::SetKeypair`: a secret key; replaced at once.
+pub(super) fn start_set_keypair(net: &Net, secret_key: &str) -> Result<OpFuture, Error> {
+    let keypair = secret(secret_key)?;
+    net.with(|s| s.keypair = keypair);
+    Ok(async move { Ok(Output::Done) }.boxed_local())
+}
+
+/// Starts `Operation::KeysCreatePreloadTestCoins` (no `from`: the faucet pays) and
+/// `KeysCreateAndPreload`: an amount of coins, and the payer's secret key if given.
+pub(super) fn start_create_preloaded(
+    net: Net,
+    amount: &str,
+    from_secret_key: Option<&str>,
+) -> Result<OpFuture, Error> {
+    let amount = coins(amount)?;
+    let from = from_secret_key.map(secret).transpose()?;
+    Ok(create_preloaded(net, amount, from).boxed_local())
+}
+
+/// Starts `Operation::KeysBalance`: a secret key.
+pub(super) fn start_balance(net: Net, secret_key: &str) -> Result<OpFuture, Error> {
+    let owner = secret(secret_key)?.public_key();
+    Ok(async move {
+        let account = account(&net, owner).await?;
+        let balance = account.balance().map_err(|e| Error::protocol(e.to_string()))?;
+        Ok(Output::Balance(balance.to_string()))
+    }
+    .boxed_local())
+}
+
+/// Starts `Operation::KeysTransfer`: an amount, the payer's secret key, a SafeKey URL.
+pub(super) fn start_transfer(
+    net: Net,
+    amount: &str,
+    from_secret_key: &str,
+    to_url: &str,
+) -> Result<OpFuture, Error> {
+    let amount = coins(amount)?;
+    let from = secret(from_secret_key)?;
+    let to = key_of_url(to_url)?;
+    Ok(async move {
+        let id = transfer(&net, amount, &from, to).await?;
+        Ok(Output::TransferId(id.to_string()))
+    }
+    .boxed_local())
+}
+
+/// A key pair from its secret key (64 hex).
+fn secret(hex: &str) -> Result<Keypair, Error> {
+    Keypair::from_secret_hex(hex).map_err(Error::invalid_argument)
+}
+
+/// An amount of coins as a decimal string.
+fn coins(amount: &str) -> Result<Amount, Error> {
+    amount
+        .parse()
+        .map_err(|e: safe_types::account::AmountError| Error::invalid_argument(e.to_string()))
+}
 
 /// How often a transfer is retried when a concurrent one from the same key took its nonce.
 const TRANSFER_ATTEMPTS: usize = 5;

@@ -26,9 +26,50 @@ use safe_types::register::{Entry, EntryHash, Register, RegisterAddress, MAX_ENTR
 use safe_types::{ContentType, VersionHash, XorName};
 use tracing::debug;
 
-use super::{registers, MultimapEntry, Output};
+use futures::FutureExt;
+
+use super::output::{MultimapEntry, OpFuture, Output};
+use super::registers::{self, address_of, entry_hash, entry_hashes};
+use crate::error::{Error, ErrorCode};
 use crate::net::Net;
-use crate::{Error, ErrorCode};
+
+/// Starts `Operation::MultimapCreate`.
+pub(super) fn start_create(net: Net, name: Option<XorName>, tag: u64) -> Result<OpFuture, Error> {
+    Ok(create(net, name, tag).boxed_local())
+}
+
+/// Starts `Operation::MultimapGetByKey`: a multimap's URL.
+pub(super) fn start_get_by_key(net: Net, url: &str, key: Bytes) -> Result<OpFuture, Error> {
+    let (_, address) = address_of(url)?;
+    Ok(get_by_key(net, address, key).boxed_local())
+}
+
+/// Starts `Operation::MultimapGetByHash`: a multimap's URL and an entry hash.
+pub(super) fn start_get_by_hash(net: Net, url: &str, hash: &str) -> Result<OpFuture, Error> {
+    let (_, address) = address_of(url)?;
+    let hash = entry_hash(hash)?;
+    Ok(get_by_hash(net, address, hash).boxed_local())
+}
+
+/// Starts `Operation::MultimapInsert`: a multimap's URL and the hashes it replaces.
+pub(super) fn start_insert(
+    net: Net,
+    url: &str,
+    key: Bytes,
+    value: Bytes,
+    replace: &[String],
+) -> Result<OpFuture, Error> {
+    let (_, address) = address_of(url)?;
+    let replace = entry_hashes(replace)?;
+    Ok(insert(net, address, key, value, replace).boxed_local())
+}
+
+/// Starts `Operation::MultimapRemove`: a multimap's URL and the hashes to remove.
+pub(super) fn start_remove(net: Net, url: &str, hashes: &[String]) -> Result<OpFuture, Error> {
+    let (_, address) = address_of(url)?;
+    let hashes = entry_hashes(hashes)?;
+    Ok(remove(net, address, hashes).boxed_local())
+}
 
 /// A decoded entry: key and value.
 pub(super) type KeyValue = (Vec<u8>, Vec<u8>);

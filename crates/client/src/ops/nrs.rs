@@ -31,13 +31,48 @@ use bytes::Bytes;
 use safe_types::register::{EntryHash, Register, RegisterAddress};
 use safe_types::{ContentType, DataType, SafeUrl, VersionHash, XorName};
 
-use super::{multimap, registers, Output};
+use futures::FutureExt;
+
+use super::output::{OpFuture, Output};
+use super::{multimap, registers};
+use crate::error::{Error, ErrorCode};
 use crate::net::Net;
-use crate::{Error, ErrorCode};
+
+// The NRS operations check their names inside their futures, so a bad name fails the
+// operation (as a completion) rather than its start.
+
+/// Starts `Operation::NrsCreate`.
+pub(super) fn start_create(net: Net, top_name: String) -> Result<OpFuture, Error> {
+    Ok(create(net, top_name).boxed_local())
+}
+
+/// Starts `Operation::NrsAssociate`.
+pub(super) fn start_associate(net: Net, name: String, link: String) -> Result<OpFuture, Error> {
+    Ok(associate(net, name, link).boxed_local())
+}
+
+/// Starts `Operation::NrsAdd`.
+pub(super) fn start_add(net: Net, name: String, link: String) -> Result<OpFuture, Error> {
+    Ok(add(net, name, link).boxed_local())
+}
+
+/// Starts `Operation::NrsRemove`.
+pub(super) fn start_remove(net: Net, name: String) -> Result<OpFuture, Error> {
+    Ok(remove(net, name).boxed_local())
+}
+
+/// Starts `Operation::NrsGet`.
+pub(super) fn start_get(
+    net: Net,
+    name: String,
+    version: Option<String>,
+) -> Result<OpFuture, Error> {
+    Ok(get(net, name, version).boxed_local())
+}
 
 /// See `Operation::NrsCreate`. Gives `Output::Url` with `safe://<top name>`, the NRS URL of the
 /// new (empty) map, as sn_api's `nrs_create` did.
-pub(super) async fn create(net: Net, top_name: String) -> Result<Output, Error> {
+async fn create(net: Net, top_name: String) -> Result<Output, Error> {
     let url = top_name_url(&top_name)?;
     create_map(&net, &url).await?;
     Ok(Output::Url(url.to_string()))
@@ -53,7 +88,7 @@ pub(super) async fn associate(net: Net, name: String, link: String) -> Result<Ou
 }
 
 /// See `Operation::NrsAdd`.
-pub(super) async fn add(net: Net, name: String, link: String) -> Result<Output, Error> {
+async fn add(net: Net, name: String, link: String) -> Result<Output, Error> {
     let url = public_name_url(&name)?;
     let link = checked_link(&link)?;
     let (map, created_top_name) = match NrsMap::fetch(&net, &url).await {
@@ -66,7 +101,7 @@ pub(super) async fn add(net: Net, name: String, link: String) -> Result<Output, 
 }
 
 /// See `Operation::NrsRemove`.
-pub(super) async fn remove(net: Net, name: String) -> Result<Output, Error> {
+async fn remove(net: Net, name: String) -> Result<Output, Error> {
     let url = public_name_url(&name)?;
     let map = NrsMap::fetch(&net, &url).await?;
     let url = write_link(&net, url, &map, None).await?;
@@ -75,7 +110,7 @@ pub(super) async fn remove(net: Net, name: String) -> Result<Output, Error> {
 
 /// See `Operation::NrsGet`. `version` in the output is the version asked for, or else that of
 /// the name's current entry (none when the name has no link).
-pub(super) async fn get(net: Net, name: String, version: Option<String>) -> Result<Output, Error> {
+async fn get(net: Net, name: String, version: Option<String>) -> Result<Output, Error> {
     let url = public_name_url(&name)?;
     let version = version.as_deref().map(parse_version).transpose()?;
     let map = NrsMap::fetch(&net, &url).await?;

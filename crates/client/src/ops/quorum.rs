@@ -72,9 +72,11 @@ pub(super) async fn write_majority<T: 'static>(
     }
     if !writes.is_empty() {
         let bytes = frame.len() as u64;
-        net.detach_write(bytes, BACKGROUND_GRACE, async move {
-            while writes.next().await.is_some() {}
-        });
+        net.detach_write(
+            bytes,
+            BACKGROUND_GRACE,
+            async move { while writes.next().await.is_some() {} },
+        );
     }
     Ok(accepted)
 }

@@ -15,9 +15,67 @@ use tracing::debug;
 
 use super::connect::current_map;
 use super::quorum::{messages, read_majority, worst, write_majority};
-use super::{Output, RegisterEntry};
+use futures::FutureExt;
+
+use super::output::{OpFuture, Output, RegisterEntry};
+use crate::error::{Error, ErrorCode};
 use crate::net::Net;
-use crate::{Error, ErrorCode};
+
+/// Starts `Operation::RegisterCreate`: a content type the XOR-URL format knows.
+pub(super) fn start_create(
+    net: Net,
+    name: Option<XorName>,
+    tag: u64,
+    content_type: Option<String>,
+) -> Result<OpFuture, Error> {
+    let content_type = match content_type {
+        Some(t) => ContentType::media_type(&t)?,
+        None => ContentType::Raw,
+    };
+    Ok(create(net, name, tag, content_type).boxed_local())
+}
+
+/// Starts `Operation::RegisterRead`: a register's URL.
+pub(super) fn start_read(net: Net, url: &str) -> Result<OpFuture, Error> {
+    let (_, address) = address_of(url)?;
+    Ok(read(net, address).boxed_local())
+}
+
+/// Starts `Operation::RegisterReadEntry`: a register's URL and an entry hash.
+pub(super) fn start_read_entry(net: Net, url: &str, hash: &str) -> Result<OpFuture, Error> {
+    let (_, address) = address_of(url)?;
+    let hash = entry_hash(hash)?;
+    Ok(read_entry(net, address, hash).boxed_local())
+}
+
+/// Starts `Operation::RegisterWrite`: a register's URL and, if given, the parents' hashes.
+pub(super) fn start_write(
+    net: Net,
+    url: &str,
+    entry: Bytes,
+    parents: Option<Vec<String>>,
+) -> Result<OpFuture, Error> {
+    let (_, address) = address_of(url)?;
+    let parents = match parents {
+        Some(list) => Some(entry_hashes(&list)?),
+        None => None,
+    };
+    Ok(write(net, address, entry, parents).boxed_local())
+}
+
+/// An entry hash given as 64 hex characters.
+pub(super) fn entry_hash(hex: &str) -> Result<EntryHash, Error> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex.trim(), &mut bytes).map_err(|_| {
+        Error::invalid_argument(format!("an entry hash is 64 hex characters, got '{hex}'"))
+    })?;
+    Ok(EntryHash(bytes))
+}
+
+/// Entry hashes given as hex strings.
+pub(super) fn entry_hashes(list: &[String]) -> Result<BTreeSet<EntryHash>, Error> {
+    list.iter().map(|h| entry_hash(h)).collect()
+}
 
 /// The address of the register a URL names.
 pub(super) fn address_of(url: &str) -> Result<(SafeUrl, RegisterAddress), Error> {

@@ -32,24 +32,42 @@ use bytes::Bytes;
 use safe_types::register::{EntryHash, RegisterAddress};
 use safe_types::{ContentType, DataType, SafeUrl, VersionHash};
 
+use futures::FutureExt;
+
+use super::containers::versions as container_store;
+use super::files::{self, check_range, ByteRange};
 use super::nrs::{self, NrsMap};
-use super::{
-    containers, files, multimap, registers, ByteRange, FileInfo, FilesContainerData, FilesMap,
-    MultimapData, NrsEntryData, NrsMapContainerData, Output, PublicFile, RegisterData,
-    RegisterEntry, SafeData, SafeKeyData,
+use super::output::{
+    FileInfo, FilesContainerData, FilesMap, MultimapData, NrsEntryData, NrsMapContainerData,
+    OpFuture, Output, PublicFile, RegisterData, RegisterEntry, SafeData, SafeKeyData,
 };
+use super::{multimap, registers};
+use crate::error::{Error, ErrorCode};
 use crate::net::Net;
-use crate::{Error, ErrorCode};
+
+/// Starts `Operation::Fetch`: a URL that parses, and a range that does not end before it
+/// starts.
+pub(super) fn start_fetch(
+    net: Net,
+    url: String,
+    range: Option<ByteRange>,
+) -> Result<OpFuture, Error> {
+    SafeUrl::parse(&url)?;
+    check_range(range)?;
+    Ok(fetch(net, url, range).boxed_local())
+}
+
+/// Starts `Operation::Inspect`: a URL that parses.
+pub(super) fn start_inspect(net: Net, url: String) -> Result<OpFuture, Error> {
+    SafeUrl::parse(&url)?;
+    Ok(inspect(net, url).boxed_local())
+}
 
 /// The most links a resolution follows, as sn_api's `INDIRECTION_LIMIT`.
 pub(super) const MAX_LINKS: usize = 10;
 
 /// See `Operation::Fetch`: gives `Output::Data`.
-pub(super) async fn fetch(
-    net: Net,
-    url: String,
-    range: Option<ByteRange>,
-) -> Result<Output, Error> {
+async fn fetch(net: Net, url: String, range: Option<ByteRange>) -> Result<Output, Error> {
     let mut chain = resolve(&net, &url, Some(range)).await?;
     match chain.pop() {
         Some(last) => Ok(Output::Data(last)),
@@ -58,7 +76,7 @@ pub(super) async fn fetch(
 }
 
 /// See `Operation::Inspect`: gives `Output::Chain`.
-pub(super) async fn inspect(net: Net, url: String) -> Result<Output, Error> {
+async fn inspect(net: Net, url: String) -> Result<Output, Error> {
     resolve(&net, &url, None).await.map(Output::Chain)
 }
 
@@ -291,10 +309,11 @@ async fn nrs_step(net: &Net, url: &SafeUrl, from: &str) -> Result<Step, Error> {
 /// A FilesContainer, a folder in it, or the step to a file in it.
 async fn container_step(net: &Net, url: &SafeUrl, from: &str) -> Result<Step, Error> {
     let address = address(url);
-    let (version, files_map) = match containers::files_map_at(net, address, version(url)).await? {
-        Some((version, files_map)) => (Some(version), files_map),
-        None => (None, FilesMap::new()),
-    };
+    let (version, files_map) =
+        match container_store::files_map_at(net, address, version(url)).await? {
+            Some((version, files_map)) => (Some(version), files_map),
+            None => (None, FilesMap::new()),
+        };
     let path = url.path_decoded()?;
     let path = path.trim_end_matches('/');
     let data = |files_map, metadata| FilesContainerData {

@@ -14,50 +14,31 @@
 //!
 //! Who owns what: the anti-entropy loop is one task, which talks to a few peers at once and to
 //! each with a few pushes at once. Background pushes are detached tasks, at most
-//! [`MAX_BACKGROUND_PUSHES`] at a time (beyond that a push is left to anti-entropy), and at most
+//! [`state::MAX_BACKGROUND_PUSHES`] at a time (beyond that a push is left to anti-entropy), and at most
 //! one queued per (peer, item): a queued push reads the item only when it starts, so it carries
-//! every change made before. [`Replication`] holds those bookkeeping sets behind plain mutexes,
-//! never held across an await.
+//! every change made before. [`state::Replication`] holds those bookkeeping sets behind plain
+//! mutexes, never held across an await; this module holds the tasks that use them.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use safe_types::wire::{ErrorKind, ItemId, Request, Response, MAX_OFFER};
 use safe_types::{NodeInfo, XorName};
-use tokio::sync::Semaphore;
 
+use self::state::lock;
 use crate::context::NodeContext;
-use crate::service::{blocking, error};
+use crate::reply::{blocking, error, storage_error};
 
-/// Background pushes in flight at once.
-pub(crate) const MAX_BACKGROUND_PUSHES: usize = 64;
+pub(crate) mod state;
+
 /// Peers an anti-entropy round talks to at once.
 const PEERS_AT_ONCE: usize = 4;
 /// Pushes to one peer in flight at once during an anti-entropy round.
 const PUSHES_PER_PEER: usize = 4;
 /// How long after a change of the joined nodes the next round starts (changes come in bursts).
 const CHANGE_DEBOUNCE: Duration = Duration::from_millis(200);
-
-/// What replication remembers between rounds.
-pub(crate) struct Replication {
-    pushes: Arc<Semaphore>,
-    /// Background pushes queued and not started yet.
-    pending: Mutex<HashSet<(XorName, ItemId)>>,
-    /// The generation of each register and account last delivered to each peer.
-    delivered: Mutex<HashMap<(XorName, ItemId), u64>>,
-}
-
-impl Replication {
-    pub(crate) fn new() -> Self {
-        Self {
-            pushes: Arc::new(Semaphore::new(MAX_BACKGROUND_PUSHES)),
-            pending: Mutex::default(),
-            delivered: Mutex::default(),
-        }
-    }
-}
 
 /// Pushes `item` in the background to its other holders by this node's view, but `except`.
 pub(crate) fn push_soon(ctx: &Arc<NodeContext>, item: ItemId, except: Option<XorName>) {
@@ -159,7 +140,7 @@ pub(crate) async fn handle_offer(ctx: &NodeContext, items: Vec<ItemId>) -> Respo
     .await;
     match wanted {
         Ok(items) => Response::Want { items },
-        Err(e) => crate::service::storage_error(e),
+        Err(e) => storage_error(e),
     }
 }
 
@@ -263,9 +244,4 @@ async fn sync_peer(ctx: &NodeContext, peer: NodeInfo, items: Vec<ItemId>) {
     if pushed > 0 {
         tracing::debug!(peer = %hex::encode(peer.id.0), pushed, "anti-entropy pushed items");
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Only whole entries are inserted or removed: a panic cannot leave torn bookkeeping.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

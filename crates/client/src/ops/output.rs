@@ -1,0 +1,286 @@
+//! What operations give back: [`Output`] and the result types inside it, shaped as sn_api's
+//! (`FilesMap`, `ProcessedFiles`, `SafeData`, ...). Plain data, no behaviour: every op module and
+//! every host uses these, and they use nothing of the client.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+use safe_types::XorName;
+
+use crate::error::Error;
+
+/// One path's attributes in a FilesMap (`link`, `type`, `size`, `created`, `modified`,
+/// `mode_bits`, ...), as sn_api's `FileInfo`.
+pub type FileInfo = BTreeMap<String, String>;
+
+/// A FilesContainer's listing: each path (starting with `/`) and its attributes, as sn_api's
+/// `FilesMap`; stored as a JSON file.
+pub type FilesMap = BTreeMap<String, FileInfo>;
+
+/// What an operation did to one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    /// Added, now at this link.
+    Added(String),
+    /// Replaced, now at this link.
+    Updated(String),
+    /// Removed; this was its link.
+    Removed(String),
+    /// Left as it was, for this reason.
+    Failed(String),
+}
+
+/// The paths an operation touched (local paths for what was read from disk, container paths
+/// otherwise), each with what happened to it, as sn_api's `ProcessedFiles`.
+pub type ProcessedFiles = BTreeMap<String, FileChange>;
+
+/// A FilesContainer after an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerResult {
+    /// The container's XOR-URL (with `?v=` of `version` when there is one).
+    pub url: String,
+    /// The version hash of the container's current version; none when it has no version yet
+    /// (created empty) or the operation changed nothing.
+    pub version: Option<String>,
+    /// What was done to each path.
+    pub processed: ProcessedFiles,
+    /// The FilesMap of that version.
+    pub files_map: FilesMap,
+}
+
+/// A multimap entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultimapEntry {
+    /// The entry's hash (64 hex).
+    pub hash: String,
+    /// Its key.
+    pub key: Bytes,
+    /// Its value.
+    pub value: Bytes,
+}
+
+/// A key pair as hex strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeypairInfo {
+    /// The public key (64 hex).
+    pub public_key: String,
+    /// The secret key (64 hex).
+    pub secret_key: String,
+}
+
+/// A register entry with its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterEntry {
+    /// The entry's hash (64 hex).
+    pub hash: String,
+    /// The entry's content.
+    pub entry: Bytes,
+}
+
+/// The network as a client sees it after connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetworkInfo {
+    /// Members in the network map.
+    pub nodes: usize,
+    /// The map's epoch.
+    pub epoch: u64,
+    /// How many nodes hold each item.
+    pub replication_factor: u8,
+}
+
+/// An immutable file, as `fetch` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicFile {
+    /// Its attributes in the FilesContainer it was reached through, if any.
+    pub metadata: Option<FileInfo>,
+    /// The file's XOR-URL.
+    pub xorurl: String,
+    /// The file's address.
+    pub xorname: XorName,
+    /// The content, or the requested range of it.
+    pub data: Bytes,
+    /// The MIME type the URL declares.
+    pub media_type: Option<String>,
+    /// The URL as the caller gave it.
+    pub resolved_from: String,
+    /// The whole file's size in bytes.
+    pub size: u64,
+}
+
+/// A FilesContainer (or a folder inside one), as `fetch` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesContainerData {
+    /// The container's XOR-URL (with its version).
+    pub xorurl: String,
+    /// The container register's name.
+    pub xorname: XorName,
+    /// Its type tag (1100).
+    pub type_tag: u64,
+    /// The version read; none for a container with no version yet.
+    pub version: Option<String>,
+    /// The FilesMap of that version (for a folder inside it: the paths under the folder).
+    pub files_map: FilesMap,
+    /// For a path inside the container that is a folder: its attributes.
+    pub metadata: Option<FileInfo>,
+    /// The URL this step was reached from.
+    pub resolved_from: String,
+}
+
+/// A top name's NRS map, as `fetch` returns it when a public name has no link of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NrsMapContainerData {
+    /// The top name.
+    pub public_name: String,
+    /// The map's XOR-URL (with its version).
+    pub xorurl: String,
+    /// The map's name: SHA3-256 of the top name.
+    pub xorname: XorName,
+    /// Its type tag (1500).
+    pub type_tag: u64,
+    /// The version read.
+    pub version: Option<String>,
+    /// Every public name in it and its link.
+    pub nrs_map: BTreeMap<String, String>,
+    /// The URL this step was reached from.
+    pub resolved_from: String,
+}
+
+/// A public name's link, as `inspect` shows the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NrsEntryData {
+    /// The public name.
+    pub public_name: String,
+    /// The NRS map's XOR-URL (with its version).
+    pub xorurl: String,
+    /// The version of the map read.
+    pub version: Option<String>,
+    /// The link the name points at.
+    pub resolves_into: String,
+    /// The URL this step was reached from.
+    pub resolved_from: String,
+}
+
+/// A key's SafeKey URL, as `fetch` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeKeyData {
+    /// The XOR-URL.
+    pub xorurl: String,
+    /// The key's XorName.
+    pub xorname: XorName,
+    /// The URL this step was reached from.
+    pub resolved_from: String,
+}
+
+/// A register, as `fetch` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterData {
+    /// The XOR-URL.
+    pub xorurl: String,
+    /// Its name.
+    pub xorname: XorName,
+    /// Its type tag.
+    pub type_tag: u64,
+    /// Its current entries (or those of the version asked for).
+    pub entries: Vec<RegisterEntry>,
+    /// The URL this step was reached from.
+    pub resolved_from: String,
+}
+
+/// A multimap, as `fetch` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultimapData {
+    /// The XOR-URL.
+    pub xorurl: String,
+    /// Its name.
+    pub xorname: XorName,
+    /// Its type tag.
+    pub type_tag: u64,
+    /// Its current entries.
+    pub entries: Vec<MultimapEntry>,
+    /// The URL this step was reached from.
+    pub resolved_from: String,
+}
+
+/// What a URL resolved to (one step of a resolution, for `inspect`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SafeData {
+    /// An immutable file.
+    PublicFile(PublicFile),
+    /// A FilesContainer, or a folder in one.
+    FilesContainer(FilesContainerData),
+    /// A top name's NRS map.
+    NrsMapContainer(NrsMapContainerData),
+    /// A public name's link (only in `inspect`'s chain: `fetch` follows it).
+    NrsEntry(NrsEntryData),
+    /// A key.
+    SafeKey(SafeKeyData),
+    /// A register.
+    Register(RegisterData),
+    /// A multimap.
+    Multimap(MultimapData),
+}
+
+/// What a finished operation gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// `Connect` succeeded.
+    Connected(NetworkInfo),
+    /// `StoreBytes` stored the file at this XOR-URL.
+    Stored(String),
+    /// `FilesGet`'s bytes.
+    Bytes(Bytes),
+    /// `Fetch`'s result.
+    Data(SafeData),
+    /// A key pair.
+    Keypair(KeypairInfo),
+    /// The URL of what was created.
+    Url(String),
+    /// Register entries.
+    Entries(Vec<RegisterEntry>),
+    /// The hash of a written entry.
+    EntryHash(String),
+    /// An entry's content.
+    Entry(Bytes),
+    /// A new, preloaded key: its SafeKey URL and key pair.
+    KeyCreated {
+        /// The key's SafeKey XOR-URL.
+        url: String,
+        /// The key pair.
+        keypair: KeypairInfo,
+    },
+    /// A balance, as a decimal string in shortest form.
+    Balance(String),
+    /// A transfer's id (64 hex).
+    TransferId(String),
+    /// A FilesContainer after an operation.
+    Container(ContainerResult),
+    /// `NrsAdd`: the NRS URL with its new version, and whether the top name's map was created.
+    NrsAdded {
+        /// The public name's NRS URL, versioned.
+        url: String,
+        /// Whether the map of the top name was created.
+        created_top_name: bool,
+    },
+    /// `NrsGet`: the name's link (none when it has none) and its top name's map.
+    Nrs {
+        /// What the public name links to.
+        link: Option<String>,
+        /// The version of the map read.
+        version: Option<String>,
+        /// Every public name under the top name and its link.
+        map: BTreeMap<String, String>,
+    },
+    /// Multimap entries.
+    Multimap(Vec<MultimapEntry>),
+    /// `Inspect`: every step of the resolution, first to last, without file contents.
+    Chain(Vec<SafeData>),
+    /// Done, with nothing to give.
+    Done,
+}
+
+/// What an operation's future resolves to.
+pub(crate) type OpResult = Result<Output, Error>;
+
+/// A started operation, as the client runs it.
+pub(crate) type OpFuture = LocalBoxFuture<'static, OpResult>;
