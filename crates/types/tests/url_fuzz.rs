@@ -3,6 +3,7 @@
 //! a panic is a trap); what parses writes itself back to a URL that parses to the same thing.
 //!
 //! Cases: `PROPTEST_CASES` (default 256).
+#![cfg(not(target_family = "wasm"))]
 
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;

@@ -68,9 +68,10 @@ pub fn read_contacts_file(path: &std::path::Path) -> Result<Vec<Contact>, SafeEr
         .map_err(|_| no(format!("no network contacts file at {}", path.display())))?;
     let parsed: serde_json::Value = serde_json::from_str(&text)
         .map_err(|_| no(format!("the contacts file {} is not valid JSON", path.display())))?;
-    let list = parsed["contacts"].as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
-        no(format!("the contacts file {} lists no contacts", path.display()))
-    })?;
+    let list = parsed["contacts"]
+        .as_array()
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| no(format!("the contacts file {} lists no contacts", path.display())))?;
     list.iter()
         .map(|c| {
             let addr = c["addr"].as_str().unwrap_or_default();

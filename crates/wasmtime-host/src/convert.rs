@@ -20,12 +20,15 @@ use safe_client::{
 use wasmtime::component::Resource;
 
 use crate::bindings::exports::safe::client::client as wit;
-use crate::bindings::safe::client::datagram::{IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress};
-use crate::engine::wasm::HostSource;
+use crate::bindings::safe::client::datagram::{
+    IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+};
+use crate::resources::HostSource;
 use crate::{ErrorCode, SafeError};
 
 /// Puts a source into the store's table for the guest to read.
-pub(crate) type Lend<'a> = dyn FnMut(Source) -> Result<Resource<HostSource>, wasmtime::component::ResourceTableError> + 'a;
+pub(crate) type Lend<'a> =
+    dyn FnMut(Source) -> Result<Resource<HostSource>, wasmtime::component::ResourceTableError> + 'a;
 
 pub(crate) fn socket_addr(a: &IpSocketAddress) -> SocketAddr {
     match a {
@@ -35,7 +38,12 @@ pub(crate) fn socket_addr(a: &IpSocketAddress) -> SocketAddr {
         }
         IpSocketAddress::Ipv6(v6) => {
             let (a, b, c, d, e, f, g, h) = v6.address;
-            SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::new(a, b, c, d, e, f, g, h), v6.port, v6.flow_info, v6.scope_id))
+            SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::new(a, b, c, d, e, f, g, h),
+                v6.port,
+                v6.flow_info,
+                v6.scope_id,
+            ))
         }
     }
 }
@@ -61,7 +69,12 @@ pub(crate) fn ip_socket_address(a: SocketAddr) -> IpSocketAddress {
 /// The WIT request for an operation, lending its sources to the guest.
 pub(crate) fn request(op: Operation, lend: &mut Lend<'_>) -> Result<wit::Request, SafeError> {
     let mut lend = |s: Source| {
-        lend(s).map_err(|e| SafeError::new(ErrorCode::Internal, format!("cannot lend a source to the component: {e}")))
+        lend(s).map_err(|e| {
+            SafeError::new(
+                ErrorCode::Internal,
+                format!("cannot lend a source to the component: {e}"),
+            )
+        })
     };
     use wit::Request as R;
     Ok(match op {
@@ -73,50 +86,69 @@ pub(crate) fn request(op: Operation, lend: &mut Lend<'_>) -> Result<wit::Request
         Operation::NewKeypair => R::NewKeypair,
         Operation::GetKeypair => R::GetKeypair,
         Operation::SetKeypair { secret_key } => R::SetKeypair(secret_key),
-        Operation::RegisterCreate { name, tag, content_type } => R::RegisterCreate(wit::RegisterCreateArgs {
-            name: name.map(|n| n.0.to_vec()),
-            tag,
-            content_type,
-        }),
+        Operation::RegisterCreate { name, tag, content_type } => {
+            R::RegisterCreate(wit::RegisterCreateArgs {
+                name: name.map(|n| n.0.to_vec()),
+                tag,
+                content_type,
+            })
+        }
         Operation::RegisterRead { url } => R::RegisterRead(url),
         Operation::RegisterReadEntry { url, hash } => R::RegisterReadEntry((url, hash)),
         Operation::RegisterWrite { url, entry, parents } => {
             R::RegisterWrite(wit::RegisterWriteArgs { url, entry: entry.to_vec(), parents })
         }
         Operation::KeysCreatePreloadTestCoins { amount } => R::KeysCreatePreloadTestCoins(amount),
-        Operation::KeysCreateAndPreload { amount, from_secret_key } => R::KeysCreateAndPreload((amount, from_secret_key)),
+        Operation::KeysCreateAndPreload { amount, from_secret_key } => {
+            R::KeysCreateAndPreload((amount, from_secret_key))
+        }
         Operation::KeysBalance { secret_key } => R::KeysBalance(secret_key),
         Operation::KeysTransfer { amount, from_secret_key, to_url } => {
             R::KeysTransfer(wit::KeysTransferArgs { amount, from_secret_key, to_url })
         }
         Operation::Inspect { url } => R::Inspect(url),
         Operation::FilesContainerCreate => R::FilesContainerCreate,
-        Operation::FilesContainerCreateFrom { local, dst } => R::FilesContainerCreateFrom(wit::FilesContainerLocalArgs {
-            local: local_items(local, &mut lend)?,
-            url: None,
-            dst,
-            force_or_delete: false,
-            update_nrs: false,
-        }),
-        Operation::FilesContainerAdd { local, url, force, update_nrs } => R::FilesContainerAdd(wit::FilesContainerLocalArgs {
-            local: local_items(local, &mut lend)?,
-            url: Some(url),
-            dst: None,
-            force_or_delete: force,
-            update_nrs,
-        }),
-        Operation::FilesContainerSync { local, url, delete, update_nrs } => R::FilesContainerSync(wit::FilesContainerLocalArgs {
-            local: local_items(local, &mut lend)?,
-            url: Some(url),
-            dst: None,
-            force_or_delete: delete,
-            update_nrs,
-        }),
+        Operation::FilesContainerCreateFrom { local, dst } => {
+            R::FilesContainerCreateFrom(wit::FilesContainerLocalArgs {
+                local: local_items(local, &mut lend)?,
+                url: None,
+                dst,
+                force_or_delete: false,
+                update_nrs: false,
+            })
+        }
+        Operation::FilesContainerAdd { local, url, force, update_nrs } => {
+            R::FilesContainerAdd(wit::FilesContainerLocalArgs {
+                local: local_items(local, &mut lend)?,
+                url: Some(url),
+                dst: None,
+                force_or_delete: force,
+                update_nrs,
+            })
+        }
+        Operation::FilesContainerSync { local, url, delete, update_nrs } => {
+            R::FilesContainerSync(wit::FilesContainerLocalArgs {
+                local: local_items(local, &mut lend)?,
+                url: Some(url),
+                dst: None,
+                force_or_delete: delete,
+                update_nrs,
+            })
+        }
         Operation::FilesContainerAddFromRaw { data, url, force, update_nrs } => {
-            R::FilesContainerAddFromRaw(wit::FilesContainerRawArgs { data: data.to_vec(), url, force, update_nrs })
+            R::FilesContainerAddFromRaw(wit::FilesContainerRawArgs {
+                data: data.to_vec(),
+                url,
+                force,
+                update_nrs,
+            })
         }
         Operation::FilesContainerRemovePath { url, recursive, update_nrs } => {
-            R::FilesContainerRemovePath(wit::FilesContainerRemoveArgs { url, recursive, update_nrs })
+            R::FilesContainerRemovePath(wit::FilesContainerRemoveArgs {
+                url,
+                recursive,
+                update_nrs,
+            })
         }
         Operation::FilesContainerGet { url } => R::FilesContainerGet(url),
         Operation::NrsCreate { top_name } => R::NrsCreate(top_name),
@@ -124,11 +156,18 @@ pub(crate) fn request(op: Operation, lend: &mut Lend<'_>) -> Result<wit::Request
         Operation::NrsAdd { name, link } => R::NrsAdd((name, link)),
         Operation::NrsRemove { name } => R::NrsRemove(name),
         Operation::NrsGet { name, version } => R::NrsGet((name, version)),
-        Operation::MultimapCreate { name, tag } => R::MultimapCreate((name.map(|n| n.0.to_vec()), tag)),
+        Operation::MultimapCreate { name, tag } => {
+            R::MultimapCreate((name.map(|n| n.0.to_vec()), tag))
+        }
         Operation::MultimapGetByKey { url, key } => R::MultimapGetByKey((url, key.to_vec())),
         Operation::MultimapGetByHash { url, hash } => R::MultimapGetByHash((url, hash)),
         Operation::MultimapInsert { url, key, value, replace } => {
-            R::MultimapInsert(wit::MultimapInsertArgs { url, key: key.to_vec(), value: value.to_vec(), replace })
+            R::MultimapInsert(wit::MultimapInsertArgs {
+                url,
+                key: key.to_vec(),
+                value: value.to_vec(),
+                replace,
+            })
         }
         Operation::MultimapRemove { url, hashes } => R::MultimapRemove((url, hashes)),
     })
@@ -159,7 +198,9 @@ fn local_item(
         kind: match i.kind {
             LocalKind::File(source) => wit::LocalKind::File(lend(source)?),
             LocalKind::Dir => wit::LocalKind::Dir,
-            LocalKind::Symlink { target, target_type } => wit::LocalKind::Symlink((target, target_type)),
+            LocalKind::Symlink { target, target_type } => {
+                wit::LocalKind::Symlink((target, target_type))
+            }
         },
         mode_bits: i.mode_bits,
         readonly: i.readonly,
@@ -210,7 +251,11 @@ fn register_entries(e: Vec<wit::RegisterEntry>) -> Vec<RegisterEntry> {
 
 fn multimap_entries(e: Vec<wit::MultimapEntry>) -> Vec<MultimapEntry> {
     e.into_iter()
-        .map(|e| MultimapEntry { hash: e.hash, key: Bytes::from(e.key), value: Bytes::from(e.value) })
+        .map(|e| MultimapEntry {
+            hash: e.hash,
+            key: Bytes::from(e.key),
+            value: Bytes::from(e.value),
+        })
         .collect()
 }
 
@@ -253,7 +298,9 @@ pub(crate) fn output(r: wit::Response) -> Output {
             files_map: files_map(c.files_map),
         }),
         R::NrsAdded((url, created_top_name)) => Output::NrsAdded { url, created_top_name },
-        R::Nrs(n) => Output::Nrs { link: n.link, version: n.version, map: n.nrs_map.into_iter().collect() },
+        R::Nrs(n) => {
+            Output::Nrs { link: n.link, version: n.version, map: n.nrs_map.into_iter().collect() }
+        }
         R::Multimap(e) => Output::Multimap(multimap_entries(e)),
         R::Chain(steps) => Output::Chain(steps.into_iter().map(safe_data).collect()),
         R::Done => Output::Done,

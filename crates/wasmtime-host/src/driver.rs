@@ -109,7 +109,10 @@ impl<E: Engine> Driver<E> {
     fn die(&mut self, fatal: Fatal) {
         let error = SafeError::new(
             ErrorCode::Internal,
-            format!("the Safe client component stopped: {}; create a new Safe (and please report this)", fatal.0),
+            format!(
+                "the Safe client component stopped: {}; create a new Safe (and please report this)",
+                fatal.0
+            ),
         );
         for (_, reply) in self.pending.drain() {
             let _ = reply.send(Err(error.clone()));
@@ -144,7 +147,11 @@ impl<E: Engine> Driver<E> {
         }
     }
 
-    async fn start(&mut self, operation: Operation, reply: oneshot::Sender<Result<Output, SafeError>>) {
+    async fn start(
+        &mut self,
+        operation: Operation,
+        reply: oneshot::Sender<Result<Output, SafeError>>,
+    ) {
         if let Some(e) = &self.failure {
             let _ = reply.send(Err(e.clone()));
             return;
@@ -180,12 +187,16 @@ pub(crate) async fn run<E: Engine>(
     mut commands: mpsc::UnboundedReceiver<Command>,
     running: Arc<AtomicUsize>,
 ) -> Result<(), SafeError> {
-    let sockets = bind_sockets()
-        .map_err(|e| SafeError::new(ErrorCode::Network, format!("could not bind a UDP socket: {e}")))?;
+    let sockets = bind_sockets().map_err(|e| {
+        SafeError::new(ErrorCode::Network, format!("could not bind a UDP socket: {e}"))
+    })?;
     let mut indices = Vec::new();
     for (socket, local) in &sockets {
         let index = engine.attach_socket(socket.clone(), *local).await.map_err(|f| {
-            SafeError::new(ErrorCode::Internal, format!("the component could not take a socket: {}", f.0))
+            SafeError::new(
+                ErrorCode::Internal,
+                format!("the component could not take a socket: {}", f.0),
+            )
         })?;
         indices.push(index);
     }

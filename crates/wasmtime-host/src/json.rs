@@ -19,7 +19,9 @@ fn register_entries(e: &[RegisterEntry]) -> Value {
 }
 
 fn multimap_entries(e: &[MultimapEntry]) -> Value {
-    e.iter().map(|e| json!({ "hash": e.hash, "key": b64(&e.key), "value": b64(&e.value) })).collect()
+    e.iter()
+        .map(|e| json!({ "hash": e.hash, "key": b64(&e.key), "value": b64(&e.value) }))
+        .collect()
 }
 
 /// One `SafeData` as JSON; a file's `data` is base64 when `with_data`, left out otherwise.

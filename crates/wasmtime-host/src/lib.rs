@@ -31,6 +31,7 @@ mod engine;
 mod error;
 pub mod json;
 mod local;
+mod resources;
 mod safe;
 
 pub use contacts::{contacts_path, parse_contact, read_contacts_file, safe_home};

@@ -9,7 +9,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::SystemTime;
 
-use safe_client::{LocalItem, LocalItems, LocalKind};
+use bytes::Bytes;
+use safe_client::{ByteSource, LocalItem, LocalItems, LocalKind, Source};
 
 use crate::{ErrorCode, SafeError};
 
@@ -18,7 +19,11 @@ const MAX_ENTRIES: usize = 100_000;
 
 /// Lists `location` (a file or a folder): the location itself first (as `""`), then what is
 /// under it, depth first, names sorted.
-pub(crate) fn walk(location: &str, recursive: bool, follow_links: bool) -> Result<LocalItems, SafeError> {
+pub(crate) fn walk(
+    location: &str,
+    recursive: bool,
+    follow_links: bool,
+) -> Result<LocalItems, SafeError> {
     let root = std::path::absolute(location).map_err(|e| bad(location, e))?;
     let first = std::fs::metadata(&root).map_err(|e| bad(location, e))?;
     let mut items = Vec::new();
@@ -28,7 +33,11 @@ pub(crate) fn walk(location: &str, recursive: bool, follow_links: bool) -> Resul
 }
 
 fn bad(location: &str, e: std::io::Error) -> SafeError {
-    let why = if e.kind() == std::io::ErrorKind::NotFound { "no such file or folder".to_owned() } else { e.to_string() };
+    let why = if e.kind() == std::io::ErrorKind::NotFound {
+        "no such file or folder".to_owned()
+    } else {
+        e.to_string()
+    };
     SafeError::new(ErrorCode::InvalidArgument, format!("cannot read {location}: {why}"))
 }
 
@@ -40,15 +49,27 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn visit(&mut self, absolute: &Path, path: String, info: Metadata, depth: usize, ancestors: &HashSet<(u64, u64)>) -> Result<(), SafeError> {
+    fn visit(
+        &mut self,
+        absolute: &Path,
+        path: String,
+        info: Metadata,
+        depth: usize,
+        ancestors: &HashSet<(u64, u64)>,
+    ) -> Result<(), SafeError> {
         if self.items.len() >= MAX_ENTRIES {
             return Err(SafeError::new(
                 ErrorCode::InvalidArgument,
-                format!("{} holds more than {MAX_ENTRIES} files and folders: store it in parts", self.location),
+                format!(
+                    "{} holds more than {MAX_ENTRIES} files and folders: store it in parts",
+                    self.location
+                ),
             ));
         }
         let kind = if info.file_type().is_symlink() {
-            let target = std::fs::read_link(absolute).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+            let target = std::fs::read_link(absolute)
+                .map(|t| t.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let target_type = match std::fs::metadata(absolute) {
                 Ok(m) if m.is_dir() => "dir",
                 Ok(_) => "file",
@@ -56,7 +77,7 @@ impl Walker<'_> {
             };
             LocalKind::Symlink { target, target_type: target_type.to_owned() }
         } else if info.is_file() {
-            LocalKind::File(crate::safe::file_source(absolute)?)
+            LocalKind::File(file_source(absolute)?)
         } else if info.is_dir() {
             LocalKind::Dir
         } else {
@@ -107,6 +128,52 @@ fn iso(t: SystemTime) -> Option<String> {
     if t.unix_timestamp() <= 0 {
         return None;
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
     t.format(&format).ok()
+}
+
+/// A local file read a piece at a time (the `byte-source` the component pulls from).
+struct FileSource {
+    file: std::fs::File,
+    size: u64,
+}
+
+impl ByteSource for FileSource {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read(&mut self, max: usize) -> Result<Bytes, String> {
+        use std::io::Read;
+        let mut buf = vec![0u8; max.min(16 << 20)];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.file.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        buf.truncate(filled);
+        Ok(Bytes::from(buf))
+    }
+}
+
+/// Opens a local file as a source.
+pub(crate) fn file_source(path: &Path) -> Result<Source, SafeError> {
+    let bad = |e: std::io::Error| {
+        SafeError::new(ErrorCode::InvalidArgument, format!("cannot read {}: {e}", path.display()))
+    };
+    let file = std::fs::File::open(path).map_err(bad)?;
+    let meta = file.metadata().map_err(bad)?;
+    if !meta.is_file() {
+        return Err(SafeError::new(
+            ErrorCode::InvalidArgument,
+            format!("{} is not a file", path.display()),
+        ));
+    }
+    Ok(Source::new(FileSource { file, size: meta.len() }))
 }

@@ -66,7 +66,8 @@ enum Command {
 
 fn parse_range(s: &str) -> Result<(u64, Option<u64>), String> {
     let (start, end) = s.split_once(':').ok_or("write the range as START:END, e.g. 0:1024")?;
-    let start = start.parse::<u64>().map_err(|_| format!("the range start '{start}' is not a number"))?;
+    let start =
+        start.parse::<u64>().map_err(|_| format!("the range start '{start}' is not a number"))?;
     let end = if end.is_empty() {
         None
     } else {
@@ -78,19 +79,30 @@ fn parse_range(s: &str) -> Result<(u64, Option<u64>), String> {
 /// `pkg/safe_client.wasm` in the nearest folder above this binary that has one.
 fn default_component() -> PathBuf {
     let exe = std::env::current_exe().ok().and_then(|p| p.canonicalize().ok());
-    let found = exe.as_deref().into_iter().flat_map(|p| p.ancestors()).map(|dir| dir.join("pkg").join("safe_client.wasm")).find(|p| p.is_file());
+    let found = exe
+        .as_deref()
+        .into_iter()
+        .flat_map(|p| p.ancestors())
+        .map(|dir| dir.join("pkg").join("safe_client.wasm"))
+        .find(|p| p.is_file());
     found.unwrap_or_else(|| PathBuf::from("pkg/safe_client.wasm"))
 }
 
 async fn run(cli: Cli) -> Result<(), SafeError> {
-    let backend = if cli.native { Backend::Native } else { Backend::Wasm(cli.component.unwrap_or_else(default_component)) };
+    let backend = if cli.native {
+        Backend::Native
+    } else {
+        Backend::Wasm(cli.component.unwrap_or_else(default_component))
+    };
     let mut options = Options::new(backend);
     options.timeout = Duration::from_secs(cli.timeout);
     let safe = Safe::new(options).await?;
     let result = async {
         safe.connect(&cli.bootstrap).await?;
         let mut out = std::io::stdout().lock();
-        let io = |e: std::io::Error| SafeError::new(ErrorCode::Internal, format!("cannot write to stdout: {e}"));
+        let io = |e: std::io::Error| {
+            SafeError::new(ErrorCode::Internal, format!("cannot write to stdout: {e}"))
+        };
         match cli.command {
             Command::Put { file, media_type } => {
                 let url = safe.store_file(&file, media_type.as_deref()).await?;

@@ -85,53 +85,15 @@ fn unexpected(what: &str, output: Output) -> SafeError {
     SafeError::new(ErrorCode::Internal, format!("{what} gave an unexpected answer: {output:?}"))
 }
 
-/// A local file read a piece at a time (the `byte-source` the component pulls from).
-struct FileSource {
-    file: std::fs::File,
-    size: u64,
-}
-
-impl ByteSource for FileSource {
-    fn size(&self) -> u64 {
-        self.size
-    }
-
-    fn read(&mut self, max: usize) -> Result<Bytes, String> {
-        use std::io::Read;
-        let mut buf = vec![0u8; max.min(16 << 20)];
-        let mut filled = 0;
-        while filled < buf.len() {
-            match self.file.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-        buf.truncate(filled);
-        Ok(Bytes::from(buf))
-    }
-}
-
-/// Opens a local file as a source.
-pub(crate) fn file_source(path: &Path) -> Result<Source, SafeError> {
-    let bad = |e: std::io::Error| {
-        SafeError::new(ErrorCode::InvalidArgument, format!("cannot read {}: {e}", path.display()))
-    };
-    let file = std::fs::File::open(path).map_err(bad)?;
-    let meta = file.metadata().map_err(bad)?;
-    if !meta.is_file() {
-        return Err(SafeError::new(ErrorCode::InvalidArgument, format!("{} is not a file", path.display())));
-    }
-    Ok(Source::new(FileSource { file, size: meta.len() }))
-}
-
 fn xorname(hex_name: &str, what: &str) -> Result<XorName, SafeError> {
-    hex::decode(hex_name)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .map(XorName)
-        .ok_or_else(|| SafeError::new(ErrorCode::InvalidArgument, format!("the {what} must be 64 hex characters")))
+    hex::decode(hex_name).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).map(XorName).ok_or_else(
+        || {
+            SafeError::new(
+                ErrorCode::InvalidArgument,
+                format!("the {what} must be 64 hex characters"),
+            )
+        },
+    )
 }
 
 fn range(r: Option<(u64, Option<u64>)>) -> Option<ByteRange> {
@@ -145,7 +107,8 @@ impl Safe {
         let (commands, rx) = mpsc::unbounded_channel();
         let running = Arc::new(AtomicUsize::new(0));
         let (ready_tx, ready_rx) = oneshot::channel::<Result<(), SafeError>>();
-        let config = Config { timeout: options.timeout, xorurl_base: options.xorurl_base, rng_seed: None };
+        let config =
+            Config { timeout: options.timeout, xorurl_base: options.xorurl_base, rng_seed: None };
         let thread_running = running.clone();
         let spawned = std::thread::Builder::new().name("safe-driver".into()).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -190,9 +153,14 @@ impl Safe {
             });
         });
         if let Err(e) = spawned {
-            return Err(SafeError::new(ErrorCode::Internal, format!("cannot start the driver thread: {e}")));
+            return Err(SafeError::new(
+                ErrorCode::Internal,
+                format!("cannot start the driver thread: {e}"),
+            ));
         }
-        ready_rx.await.map_err(|_| SafeError::new(ErrorCode::Internal, "the driver thread stopped"))??;
+        ready_rx
+            .await
+            .map_err(|_| SafeError::new(ErrorCode::Internal, "the driver thread stopped"))??;
         Ok(Self {
             lock: RwLock::new(()),
             commands,
@@ -252,8 +220,13 @@ impl Safe {
     }
 
     /// Stores bytes as a public file; its XOR-URL.
-    pub async fn store_bytes(&self, data: impl Into<Bytes>, media_type: Option<&str>) -> Result<String, SafeError> {
-        let op = Operation::StoreBytes { data: data.into(), media_type: media_type.map(str::to_owned) };
+    pub async fn store_bytes(
+        &self,
+        data: impl Into<Bytes>,
+        media_type: Option<&str>,
+    ) -> Result<String, SafeError> {
+        let op =
+            Operation::StoreBytes { data: data.into(), media_type: media_type.map(str::to_owned) };
         match self.read(op).await? {
             Output::Stored(url) => Ok(url),
             other => Err(unexpected("store_bytes", other)),
@@ -261,8 +234,12 @@ impl Safe {
     }
 
     /// Stores a local file, read a piece at a time; its XOR-URL.
-    pub async fn store_file(&self, path: impl AsRef<Path>, media_type: Option<&str>) -> Result<String, SafeError> {
-        let source = file_source(path.as_ref())?;
+    pub async fn store_file(
+        &self,
+        path: impl AsRef<Path>,
+        media_type: Option<&str>,
+    ) -> Result<String, SafeError> {
+        let source = crate::local::file_source(path.as_ref())?;
         let op = Operation::StoreFile { source, media_type: media_type.map(str::to_owned) };
         match self.read(op).await? {
             Output::Stored(url) => Ok(url),
@@ -272,7 +249,11 @@ impl Safe {
 
     /// A file's bytes, or bytes `[start, end)` of them (`end` clamped to the size; `None` for
     /// the end of the file).
-    pub async fn files_get(&self, url: &str, range_: Option<(u64, Option<u64>)>) -> Result<Bytes, SafeError> {
+    pub async fn files_get(
+        &self,
+        url: &str,
+        range_: Option<(u64, Option<u64>)>,
+    ) -> Result<Bytes, SafeError> {
         match self.read(Operation::FilesGet { url: url.to_owned(), range: range(range_) }).await? {
             Output::Bytes(b) => Ok(b),
             other => Err(unexpected("files_get", other)),
@@ -280,7 +261,11 @@ impl Safe {
     }
 
     /// What the URL resolves to (a file with its data, or a range of it).
-    pub async fn fetch(&self, url: &str, range_: Option<(u64, Option<u64>)>) -> Result<SafeData, SafeError> {
+    pub async fn fetch(
+        &self,
+        url: &str,
+        range_: Option<(u64, Option<u64>)>,
+    ) -> Result<SafeData, SafeError> {
         match self.read(Operation::Fetch { url: url.to_owned(), range: range(range_) }).await? {
             Output::Data(d) => Ok(d),
             other => Err(unexpected("fetch", other)),
@@ -326,13 +311,23 @@ impl Safe {
     ) -> Result<(String, BTreeMap<String, safe_client::FileChange>, FilesMap), SafeError> {
         let local = crate::local::walk(location, recursive, follow_links)?;
         let c = self
-            .container("files_container_create_from", Operation::FilesContainerCreateFrom { local, dst: dst.map(str::to_owned) })
+            .container(
+                "files_container_create_from",
+                Operation::FilesContainerCreateFrom { local, dst: dst.map(str::to_owned) },
+            )
             .await?;
         Ok((c.url, c.processed, c.files_map))
     }
 
     /// Adds a local file (or folder) at the URL's path.
-    pub async fn files_container_add(&self, source: &str, url: &str, force: bool, update_nrs: bool, follow_links: bool) -> Result<ContainerChange, SafeError> {
+    pub async fn files_container_add(
+        &self,
+        source: &str,
+        url: &str,
+        force: bool,
+        update_nrs: bool,
+        follow_links: bool,
+    ) -> Result<ContainerChange, SafeError> {
         let local = crate::local::walk(source, true, follow_links)?;
         let op = Operation::FilesContainerAdd { local, url: url.to_owned(), force, update_nrs };
         let c = self.container("files_container_add", op).await?;
@@ -340,14 +335,33 @@ impl Safe {
     }
 
     /// Adds bytes as a file at the URL's path.
-    pub async fn files_container_add_from_raw(&self, data: impl Into<Bytes>, url: &str, force: bool, update_nrs: bool) -> Result<ContainerChange, SafeError> {
-        let op = Operation::FilesContainerAddFromRaw { data: data.into(), url: url.to_owned(), force, update_nrs };
+    pub async fn files_container_add_from_raw(
+        &self,
+        data: impl Into<Bytes>,
+        url: &str,
+        force: bool,
+        update_nrs: bool,
+    ) -> Result<ContainerChange, SafeError> {
+        let op = Operation::FilesContainerAddFromRaw {
+            data: data.into(),
+            url: url.to_owned(),
+            force,
+            update_nrs,
+        };
         let c = self.container("files_container_add_from_raw", op).await?;
         Ok((c.version, c.processed, c.files_map))
     }
 
     /// Makes the URL's path match a local folder (`delete`: remove what is gone locally).
-    pub async fn files_container_sync(&self, location: &str, url: &str, recursive: bool, delete: bool, update_nrs: bool, follow_links: bool) -> Result<ContainerChange, SafeError> {
+    pub async fn files_container_sync(
+        &self,
+        location: &str,
+        url: &str,
+        recursive: bool,
+        delete: bool,
+        update_nrs: bool,
+        follow_links: bool,
+    ) -> Result<ContainerChange, SafeError> {
         let local = crate::local::walk(location, recursive, follow_links)?;
         let op = Operation::FilesContainerSync { local, url: url.to_owned(), delete, update_nrs };
         let c = self.container("files_container_sync", op).await?;
@@ -355,15 +369,25 @@ impl Safe {
     }
 
     /// Removes the URL's path (`recursive` for a folder).
-    pub async fn files_container_remove_path(&self, url: &str, recursive: bool, update_nrs: bool) -> Result<ContainerChange, SafeError> {
+    pub async fn files_container_remove_path(
+        &self,
+        url: &str,
+        recursive: bool,
+        update_nrs: bool,
+    ) -> Result<ContainerChange, SafeError> {
         let op = Operation::FilesContainerRemovePath { url: url.to_owned(), recursive, update_nrs };
         let c = self.container("files_container_remove_path", op).await?;
         Ok((c.version, c.processed, c.files_map))
     }
 
     /// A container's version and files map, at the URL's `?v=` or the latest.
-    pub async fn files_container_get(&self, url: &str) -> Result<(Option<String>, FilesMap), SafeError> {
-        let c = self.container("files_container_get", Operation::FilesContainerGet { url: url.to_owned() }).await?;
+    pub async fn files_container_get(
+        &self,
+        url: &str,
+    ) -> Result<(Option<String>, FilesMap), SafeError> {
+        let c = self
+            .container("files_container_get", Operation::FilesContainerGet { url: url.to_owned() })
+            .await?;
         Ok((c.version, c.files_map))
     }
 
@@ -374,7 +398,11 @@ impl Safe {
 
     /// Points a public name at a link; the versioned NRS URL.
     pub async fn nrs_associate(&self, name: &str, link: &str) -> Result<String, SafeError> {
-        self.url("nrs_associate", Operation::NrsAssociate { name: name.to_owned(), link: link.to_owned() }).await
+        self.url(
+            "nrs_associate",
+            Operation::NrsAssociate { name: name.to_owned(), link: link.to_owned() },
+        )
+        .await
     }
 
     /// As `nrs_associate`, creating the top name if needed; `(url, created top name)`.
@@ -391,17 +419,30 @@ impl Safe {
     }
 
     /// A name's link and its top name's map, at a version or the latest.
-    pub async fn nrs_get(&self, name: &str, version: Option<&str>) -> Result<(Option<String>, BTreeMap<String, String>), SafeError> {
-        match self.read(Operation::NrsGet { name: name.to_owned(), version: version.map(str::to_owned) }).await? {
+    pub async fn nrs_get(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<(Option<String>, BTreeMap<String, String>), SafeError> {
+        match self
+            .read(Operation::NrsGet { name: name.to_owned(), version: version.map(str::to_owned) })
+            .await?
+        {
             Output::Nrs { link, map, .. } => Ok((link, map)),
             other => Err(unexpected("nrs_get", other)),
         }
     }
 
     /// A register owned by this Safe's key at `name` (64 hex, random if `None`); its URL.
-    pub async fn register_create(&self, name: Option<&str>, tag: u64, content_type: Option<&str>) -> Result<String, SafeError> {
+    pub async fn register_create(
+        &self,
+        name: Option<&str>,
+        tag: u64,
+        content_type: Option<&str>,
+    ) -> Result<String, SafeError> {
         let name = name.map(|n| xorname(n, "register name")).transpose()?;
-        let op = Operation::RegisterCreate { name, tag, content_type: content_type.map(str::to_owned) };
+        let op =
+            Operation::RegisterCreate { name, tag, content_type: content_type.map(str::to_owned) };
         self.url("register_create", op).await
     }
 
@@ -415,14 +456,22 @@ impl Safe {
 
     /// One entry's content.
     pub async fn register_read_entry(&self, url: &str, hash: &str) -> Result<Bytes, SafeError> {
-        match self.read(Operation::RegisterReadEntry { url: url.to_owned(), hash: hash.to_owned() }).await? {
+        match self
+            .read(Operation::RegisterReadEntry { url: url.to_owned(), hash: hash.to_owned() })
+            .await?
+        {
             Output::Entry(e) => Ok(e),
             other => Err(unexpected("register_read_entry", other)),
         }
     }
 
     /// Writes an entry superseding `parents` (default: the current entries); its hash.
-    pub async fn register_write(&self, url: &str, entry: impl Into<Bytes>, parents: Option<Vec<String>>) -> Result<String, SafeError> {
+    pub async fn register_write(
+        &self,
+        url: &str,
+        entry: impl Into<Bytes>,
+        parents: Option<Vec<String>>,
+    ) -> Result<String, SafeError> {
         let op = Operation::RegisterWrite { url: url.to_owned(), entry: entry.into(), parents };
         match self.read(op).await? {
             Output::EntryHash(h) => Ok(h),
@@ -437,25 +486,52 @@ impl Safe {
     }
 
     /// The current entries with a key.
-    pub async fn multimap_get_by_key(&self, url: &str, key: impl Into<Bytes>) -> Result<Vec<MultimapEntry>, SafeError> {
-        match self.read(Operation::MultimapGetByKey { url: url.to_owned(), key: key.into() }).await? {
+    pub async fn multimap_get_by_key(
+        &self,
+        url: &str,
+        key: impl Into<Bytes>,
+    ) -> Result<Vec<MultimapEntry>, SafeError> {
+        match self
+            .read(Operation::MultimapGetByKey { url: url.to_owned(), key: key.into() })
+            .await?
+        {
             Output::Multimap(e) => Ok(e),
             other => Err(unexpected("multimap_get_by_key", other)),
         }
     }
 
     /// One entry by its hash.
-    pub async fn multimap_get_by_hash(&self, url: &str, hash: &str) -> Result<MultimapEntry, SafeError> {
-        match self.read(Operation::MultimapGetByHash { url: url.to_owned(), hash: hash.to_owned() }).await? {
+    pub async fn multimap_get_by_hash(
+        &self,
+        url: &str,
+        hash: &str,
+    ) -> Result<MultimapEntry, SafeError> {
+        match self
+            .read(Operation::MultimapGetByHash { url: url.to_owned(), hash: hash.to_owned() })
+            .await?
+        {
             Output::Multimap(mut e) if !e.is_empty() => Ok(e.remove(0)),
-            Output::Multimap(_) => Err(SafeError::new(ErrorCode::NotFound, format!("no entry {hash} in {url}"))),
+            Output::Multimap(_) => {
+                Err(SafeError::new(ErrorCode::NotFound, format!("no entry {hash} in {url}")))
+            }
             other => Err(unexpected("multimap_get_by_hash", other)),
         }
     }
 
     /// Inserts `(key, value)`, replacing the entries `replace`; the new entry's hash.
-    pub async fn multimap_insert(&self, url: &str, key: impl Into<Bytes>, value: impl Into<Bytes>, replace: Vec<String>) -> Result<String, SafeError> {
-        let op = Operation::MultimapInsert { url: url.to_owned(), key: key.into(), value: value.into(), replace };
+    pub async fn multimap_insert(
+        &self,
+        url: &str,
+        key: impl Into<Bytes>,
+        value: impl Into<Bytes>,
+        replace: Vec<String>,
+    ) -> Result<String, SafeError> {
+        let op = Operation::MultimapInsert {
+            url: url.to_owned(),
+            key: key.into(),
+            value: value.into(),
+            replace,
+        };
         match self.read(op).await? {
             Output::EntryHash(h) => Ok(h),
             other => Err(unexpected("multimap_insert", other)),
@@ -463,7 +539,11 @@ impl Safe {
     }
 
     /// Removes entries by hash; the removal's hash.
-    pub async fn multimap_remove(&self, url: &str, hashes: Vec<String>) -> Result<String, SafeError> {
+    pub async fn multimap_remove(
+        &self,
+        url: &str,
+        hashes: Vec<String>,
+    ) -> Result<String, SafeError> {
         match self.read(Operation::MultimapRemove { url: url.to_owned(), hashes }).await? {
             Output::EntryHash(h) => Ok(h),
             other => Err(unexpected("multimap_remove", other)),
@@ -493,7 +573,11 @@ impl Safe {
         self.run(Operation::SetKeypair { secret_key: secret_key.to_owned() }).await.map(|_| ())
     }
 
-    async fn key_created(&self, what: &str, op: Operation) -> Result<(String, KeypairInfo), SafeError> {
+    async fn key_created(
+        &self,
+        what: &str,
+        op: Operation,
+    ) -> Result<(String, KeypairInfo), SafeError> {
         match self.read(op).await? {
             Output::KeyCreated { url, keypair } => Ok((url, keypair)),
             other => Err(unexpected(what, other)),
@@ -501,13 +585,27 @@ impl Safe {
     }
 
     /// A new key the test network's faucet paid; `(SafeKey URL, key pair)`.
-    pub async fn keys_create_preload_test_coins(&self, amount: &str) -> Result<(String, KeypairInfo), SafeError> {
-        self.key_created("keys_create_preload_test_coins", Operation::KeysCreatePreloadTestCoins { amount: amount.to_owned() }).await
+    pub async fn keys_create_preload_test_coins(
+        &self,
+        amount: &str,
+    ) -> Result<(String, KeypairInfo), SafeError> {
+        self.key_created(
+            "keys_create_preload_test_coins",
+            Operation::KeysCreatePreloadTestCoins { amount: amount.to_owned() },
+        )
+        .await
     }
 
     /// A new key paid from another key (or the faucet).
-    pub async fn keys_create_and_preload(&self, amount: &str, from_secret_key: Option<&str>) -> Result<(String, KeypairInfo), SafeError> {
-        let op = Operation::KeysCreateAndPreload { amount: amount.to_owned(), from_secret_key: from_secret_key.map(str::to_owned) };
+    pub async fn keys_create_and_preload(
+        &self,
+        amount: &str,
+        from_secret_key: Option<&str>,
+    ) -> Result<(String, KeypairInfo), SafeError> {
+        let op = Operation::KeysCreateAndPreload {
+            amount: amount.to_owned(),
+            from_secret_key: from_secret_key.map(str::to_owned),
+        };
         self.key_created("keys_create_and_preload", op).await
     }
 
@@ -520,8 +618,17 @@ impl Safe {
     }
 
     /// Pays `amount` to a key's SafeKey URL; the transfer id.
-    pub async fn keys_transfer(&self, amount: &str, from_secret_key: &str, to_url: &str) -> Result<String, SafeError> {
-        let op = Operation::KeysTransfer { amount: amount.to_owned(), from_secret_key: from_secret_key.to_owned(), to_url: to_url.to_owned() };
+    pub async fn keys_transfer(
+        &self,
+        amount: &str,
+        from_secret_key: &str,
+        to_url: &str,
+    ) -> Result<String, SafeError> {
+        let op = Operation::KeysTransfer {
+            amount: amount.to_owned(),
+            from_secret_key: from_secret_key.to_owned(),
+            to_url: to_url.to_owned(),
+        };
         match self.read(op).await? {
             Output::TransferId(id) => Ok(id),
             other => Err(unexpected("keys_transfer", other)),

@@ -25,9 +25,17 @@ pub(crate) type Finished = (u64, Result<Output, SafeError>);
 /// One client, driven one call at a time. Every call returns promptly.
 pub(crate) trait Engine {
     /// Lends the client a bound socket; its index for `handle_datagrams`.
-    async fn attach_socket(&mut self, socket: Arc<UdpSocket>, local: SocketAddr) -> Result<u32, Fatal>;
+    async fn attach_socket(
+        &mut self,
+        socket: Arc<UdpSocket>,
+        local: SocketAddr,
+    ) -> Result<u32, Fatal>;
     /// Datagrams that arrived on socket `socket`, in arrival order.
-    async fn handle_datagrams(&mut self, socket: u32, datagrams: Vec<(SocketAddr, Vec<u8>)>) -> Result<(), Fatal>;
+    async fn handle_datagrams(
+        &mut self,
+        socket: u32,
+        datagrams: Vec<(SocketAddr, Vec<u8>)>,
+    ) -> Result<(), Fatal>;
     /// The delay `next_timeout` gave has passed.
     async fn handle_timeout(&mut self) -> Result<(), Fatal>;
     /// How long until `handle_timeout` is due; `None` when no timer is needed.
@@ -35,7 +43,10 @@ pub(crate) trait Engine {
     /// Starts an operation; an argument wrong on its face fails at once.
     async fn start(&mut self, operation: Operation) -> Result<Result<u64, SafeError>, Fatal>;
     /// Cancels an operation (it completes with `Cancelled`).
-    #[allow(dead_code, reason = "the Rust Safe has no cancellation yet (no AbortSignal counterpart)")]
+    #[allow(
+        dead_code,
+        reason = "the Rust Safe has no cancellation yet (no AbortSignal counterpart)"
+    )]
     async fn cancel(&mut self, id: u64) -> Result<(), Fatal>;
     /// The operations that finished since the last call.
     async fn drain_completions(&mut self) -> Result<Vec<Finished>, Fatal>;
@@ -47,7 +58,10 @@ pub(crate) trait Engine {
 
 /// Sends a batch of datagrams without waiting: a full socket buffer drops the datagram, as the
 /// network itself may (QUIC recovers).
-pub(crate) fn send_batch(socket: &UdpSocket, batch: impl IntoIterator<Item = (SocketAddr, impl AsRef<[u8]>)>) {
+pub(crate) fn send_batch(
+    socket: &UdpSocket,
+    batch: impl IntoIterator<Item = (SocketAddr, impl AsRef<[u8]>)>,
+) {
     for (remote, data) in batch {
         if let Err(e) = socket.try_send_to(data.as_ref(), remote) {
             if e.kind() != std::io::ErrorKind::WouldBlock {

@@ -25,7 +25,8 @@ impl NativeEngine {
 
     /// Sends what the core has to send, one batch per socket.
     fn flush(&mut self, now: Instant) {
-        let mut batches: Vec<Vec<(SocketAddr, Vec<u8>)>> = self.sockets.iter().map(|_| Vec::new()).collect();
+        let mut batches: Vec<Vec<(SocketAddr, Vec<u8>)>> =
+            self.sockets.iter().map(|_| Vec::new()).collect();
         while let Some(t) = self.core.poll_transmit(now, &mut self.buf) {
             if let Some(batch) = batches.get_mut(t.socket) {
                 batch.push((t.destination, self.buf[..t.size].to_vec()));
@@ -38,15 +39,24 @@ impl NativeEngine {
 }
 
 impl Engine for NativeEngine {
-    async fn attach_socket(&mut self, socket: Arc<UdpSocket>, local: SocketAddr) -> Result<u32, Fatal> {
+    async fn attach_socket(
+        &mut self,
+        socket: Arc<UdpSocket>,
+        local: SocketAddr,
+    ) -> Result<u32, Fatal> {
         let index = self.core.add_socket(local);
         self.sockets.push(socket);
         Ok(u32::try_from(index).unwrap_or(u32::MAX))
     }
 
-    async fn handle_datagrams(&mut self, socket: u32, datagrams: Vec<(SocketAddr, Vec<u8>)>) -> Result<(), Fatal> {
+    async fn handle_datagrams(
+        &mut self,
+        socket: u32,
+        datagrams: Vec<(SocketAddr, Vec<u8>)>,
+    ) -> Result<(), Fatal> {
         let now = Instant::now();
-        let received = datagrams.into_iter().map(|(remote, data)| (remote, BytesMut::from(&data[..])));
+        let received =
+            datagrams.into_iter().map(|(remote, data)| (remote, BytesMut::from(&data[..])));
         self.core.handle_datagrams(now, socket as usize, received);
         self.flush(now);
         Ok(())
@@ -63,7 +73,10 @@ impl Engine for NativeEngine {
         Ok(self.core.poll_timeout().map(|d| d.saturating_duration_since(Instant::now())))
     }
 
-    async fn start(&mut self, operation: Operation) -> Result<Result<u64, crate::SafeError>, Fatal> {
+    async fn start(
+        &mut self,
+        operation: Operation,
+    ) -> Result<Result<u64, crate::SafeError>, Fatal> {
         let now = Instant::now();
         let started = self.core.start(now, operation).map_err(crate::SafeError::from);
         self.flush(now);

@@ -24,19 +24,11 @@ use crate::bindings::exports::safe::client::client as wit;
 use crate::bindings::safe::client::{datagram, source};
 use crate::bindings::SafeClient;
 use crate::convert;
+use crate::resources::{HostSocket, HostSource};
 use crate::SafeError;
 
 /// How often the epoch advances.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// A socket lent to the component (the `udp-socket` resource).
-pub(crate) struct HostSocket {
-    socket: Arc<UdpSocket>,
-    local: SocketAddr,
-}
-
-/// Bytes the component pulls (the `byte-source` resource).
-pub(crate) struct HostSource(Source);
 
 /// What the store holds for one instance.
 struct State {
@@ -63,7 +55,10 @@ impl datagram::HostUdpSocket for State {
 
     fn send(&mut self, socket: Resource<HostSocket>, datagrams: Vec<datagram::Datagram>) {
         if let Ok(s) = self.table.get(&socket) {
-            send_batch(&s.socket, datagrams.into_iter().map(|d| (convert::socket_addr(&d.remote), d.data)));
+            send_batch(
+                &s.socket,
+                datagrams.into_iter().map(|d| (convert::socket_addr(&d.remote), d.data)),
+            );
         }
     }
 
@@ -108,7 +103,9 @@ fn wasmtime_engine() -> Result<&'static WasmtimeEngine, SafeError> {
             .map_err(|e| e.to_string())?;
         Ok(engine)
     });
-    engine.as_ref().map_err(|e| SafeError::new(crate::ErrorCode::Internal, format!("cannot start wasmtime: {e}")))
+    engine.as_ref().map_err(|e| {
+        SafeError::new(crate::ErrorCode::Internal, format!("cannot start wasmtime: {e}"))
+    })
 }
 
 /// Compiled components by path, so that several `Safe`s in one process compile it once.
@@ -124,11 +121,17 @@ fn load_component(path: &Path) -> Result<Component, SafeError> {
     let bytes = std::fs::read(path).map_err(|e| {
         SafeError::new(
             crate::ErrorCode::InvalidArgument,
-            format!("cannot read the component {}: {e}; build it with `npm run build` or pass its path", path.display()),
+            format!(
+                "cannot read the component {}: {e}; build it with `npm run build` or pass its path",
+                path.display()
+            ),
         )
     })?;
     let component = Component::new(engine, &bytes).map_err(|e| {
-        SafeError::new(crate::ErrorCode::InvalidArgument, format!("{} is not a usable component: {e:#}", path.display()))
+        SafeError::new(
+            crate::ErrorCode::InvalidArgument,
+            format!("{} is not a usable component: {e:#}", path.display()),
+        )
     })?;
     if let Ok(mut c) = cache.lock() {
         c.insert(path.to_path_buf(), component.clone());
@@ -159,14 +162,19 @@ fn trap(e: wasmtime::Error) -> Fatal {
 
 impl WasmEngine {
     /// Instantiates the component at `path` and creates its client.
-    pub(crate) async fn new(path: &Path, options: wit::Options, limits: WasmLimits) -> Result<Self, SafeError> {
+    pub(crate) async fn new(
+        path: &Path,
+        options: wit::Options,
+        limits: WasmLimits,
+    ) -> Result<Self, SafeError> {
         let component = load_component(path)?;
         let engine = wasmtime_engine()?;
         let internal = |what: &str, e: wasmtime::Error| {
             SafeError::new(crate::ErrorCode::Internal, format!("{what}: {e:#}"))
         };
         let mut linker: Linker<State> = Linker::new(engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| internal("linking WASI", e))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| internal("linking WASI", e))?;
         SafeClient::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
             .map_err(|e| internal("linking the host", e))?;
         // Nothing granted: no directories, no environment, no arguments, no sockets.
@@ -174,7 +182,10 @@ impl WasmEngine {
         let state = State {
             wasi,
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(limits.max_memory).trap_on_grow_failure(true).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.max_memory)
+                .trap_on_grow_failure(true)
+                .build(),
         };
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);
@@ -200,17 +211,33 @@ impl WasmEngine {
 }
 
 impl Engine for WasmEngine {
-    async fn attach_socket(&mut self, socket: Arc<UdpSocket>, local: SocketAddr) -> Result<u32, Fatal> {
-        let resource = self.store.data_mut().table.push(HostSocket { socket, local }).map_err(|e| Fatal(e.to_string()))?;
+    async fn attach_socket(
+        &mut self,
+        socket: Arc<UdpSocket>,
+        local: SocketAddr,
+    ) -> Result<u32, Fatal> {
+        let resource = self
+            .store
+            .data_mut()
+            .table
+            .push(HostSocket { socket, local })
+            .map_err(|e| Fatal(e.to_string()))?;
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
         api.call_attach_socket(&mut self.store, client, resource).await.map_err(trap)
     }
 
-    async fn handle_datagrams(&mut self, socket: u32, datagrams: Vec<(SocketAddr, Vec<u8>)>) -> Result<(), Fatal> {
+    async fn handle_datagrams(
+        &mut self,
+        socket: u32,
+        datagrams: Vec<(SocketAddr, Vec<u8>)>,
+    ) -> Result<(), Fatal> {
         let datagrams: Vec<_> = datagrams
             .into_iter()
-            .map(|(remote, data)| datagram::Datagram { remote: convert::ip_socket_address(remote), data })
+            .map(|(remote, data)| datagram::Datagram {
+                remote: convert::ip_socket_address(remote),
+                data,
+            })
             .collect();
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
@@ -254,7 +281,8 @@ impl Engine for WasmEngine {
     async fn drain_completions(&mut self) -> Result<Vec<Finished>, Fatal> {
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
-        let completions = api.call_drain_completions(&mut self.store, client).await.map_err(trap)?;
+        let completions =
+            api.call_drain_completions(&mut self.store, client).await.map_err(trap)?;
         Ok(completions
             .into_iter()
             .map(|c| (c.id, c.outcome.map(convert::output).map_err(convert::error)))
