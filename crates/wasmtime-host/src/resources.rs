@@ -8,11 +8,16 @@ use std::sync::Arc;
 use safe_client::Source;
 use tokio::net::UdpSocket;
 
+// `pub` though the module is private: bindgen! re-exports the types it maps resources to from
+// its generated (public) modules, which needs them public.
+
 /// A socket lent to the component (the `udp-socket` resource).
-pub(crate) struct HostSocket {
+#[allow(unreachable_pub)]
+pub struct HostSocket {
     pub(crate) socket: Arc<UdpSocket>,
     pub(crate) local: SocketAddr,
 }
 
 /// Bytes the component pulls (the `byte-source` resource).
-pub(crate) struct HostSource(pub(crate) Source);
+#[allow(unreachable_pub)]
+pub struct HostSource(pub(crate) Source);

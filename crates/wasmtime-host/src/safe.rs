@@ -13,8 +13,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
-    ByteRange, ByteSource, Config, ContainerResult, FilesMap, KeypairInfo, MultimapEntry,
-    NetworkInfo, Operation, Output, RegisterEntry, SafeData, Source,
+    ByteRange, Config, ContainerResult, FilesMap, KeypairInfo, MultimapEntry, NetworkInfo,
+    Operation, Output, RegisterEntry, SafeData,
 };
 use tokio::sync::{mpsc, oneshot, RwLock};
 
