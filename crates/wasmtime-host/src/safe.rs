@@ -194,7 +194,7 @@ impl Safe {
 
     /// The network as the last `connect` saw it.
     pub fn network(&self) -> Option<NetworkInfo> {
-        self.network.lock().ok().and_then(|n| n.clone())
+        self.network.lock().ok().and_then(|n| *n)
     }
 
     /// Connects (write lock): learns the network map from the first of `bootstrap` that answers
@@ -211,7 +211,7 @@ impl Safe {
             Output::Connected(info) => {
                 self.connected.store(true, Ordering::SeqCst);
                 if let Ok(mut n) = self.network.lock() {
-                    *n = Some(info.clone());
+                    *n = Some(info);
                 }
                 Ok(info)
             }
