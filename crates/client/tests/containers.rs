@@ -5,9 +5,9 @@
 
 mod harness;
 
-use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use harness::{noise, Sim};
@@ -453,7 +453,7 @@ fn add_from_raw_stores_bytes_under_the_url_path() {
 struct Counted {
     bytes: Bytes,
     at: usize,
-    reads: Rc<Cell<usize>>,
+    reads: Arc<AtomicUsize>,
 }
 
 impl ByteSource for Counted {
@@ -462,7 +462,7 @@ impl ByteSource for Counted {
     }
 
     fn read(&mut self, max: usize) -> Result<Bytes, String> {
-        self.reads.set(self.reads.get() + 1);
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let end = self.bytes.len().min(self.at + max);
         let piece = self.bytes.slice(self.at..end);
         self.at = end;
@@ -487,7 +487,7 @@ fn sync_adds_and_updates_and_with_delete_removes_only_under_its_destination() {
     assert_eq!(other.files_map.len(), 5);
 
     // a.txt changed, b.txt the same (not even read: same size and time), sub/ gone, d.txt new.
-    let reads = Rc::new(Cell::new(0));
+    let reads = Arc::new(AtomicUsize::new(0));
     let unchanged_b = LocalItem {
         kind: LocalKind::File(Source::new(Counted {
             bytes: Bytes::from_static(b"bravo"),
@@ -500,7 +500,7 @@ fn sync_adds_and_updates_and_with_delete_removes_only_under_its_destination() {
     let mut items = changed();
     items.insert(2, unchanged_b);
     let kept = sync(&mut sim, "site/", items, &at(&url, "/www/"), false).expect("sync");
-    assert_eq!(reads.get(), 0, "an unchanged file is not read");
+    assert_eq!(reads.load(Ordering::Relaxed), 0, "an unchanged file is not read");
     let a_link = kept.files_map["/www/a.txt"]["link"].clone();
     assert_eq!(kept.processed["site/a.txt"], FileChange::Updated(a_link.clone()));
     assert_eq!(&sim.get(&a_link, None).expect("read")[..], b"ALPHA!");

@@ -9,8 +9,8 @@
 
 mod harness;
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use harness::{
@@ -157,7 +157,7 @@ fn a_64_mib_file_round_trips_holding_a_few_mib_on_upload() {
 struct Counting {
     data: Bytes,
     offset: usize,
-    read: Rc<Cell<u64>>,
+    read: Arc<AtomicU64>,
 }
 
 impl ByteSource for Counting {
@@ -169,7 +169,7 @@ impl ByteSource for Counting {
         let end = self.data.len().min(self.offset + max);
         let piece = self.data.slice(self.offset..end);
         self.offset = end;
-        self.read.set(self.read.get() + piece.len() as u64);
+        self.read.fetch_add(piece.len() as u64, Ordering::Relaxed);
         Ok(piece)
     }
 }
@@ -180,7 +180,7 @@ impl ByteSource for Counting {
 /// shorter).
 fn store_counting(sim: &mut Sim, data: Bytes) -> (String, u64) {
     let count = pieces(data.len()) as u64;
-    let read = Rc::new(Cell::new(0));
+    let read = Arc::new(AtomicU64::new(0));
     let source = Source::new(Counting { data, offset: 0, read: read.clone() });
     let held_before = sim.nodes[0].store.len() as u64;
     let id = sim.start(Operation::StoreFile { source, media_type: None }).expect("start");
@@ -188,7 +188,7 @@ fn store_counting(sim: &mut Sim, data: Bytes) -> (String, u64) {
     sim.run_until(|s| {
         // The data map is stored last: until then, every new chunk holds a whole piece.
         let stored = (s.nodes[0].store.len() as u64 - held_before).min(count);
-        most = most.max(read.get().saturating_sub(stored * PIECE as u64));
+        most = most.max(read.load(Ordering::Relaxed).saturating_sub(stored * PIECE as u64));
         s.completion(id).is_some()
     });
     match sim.completion(id).map(|c| c.result.clone()) {
