@@ -12,6 +12,12 @@ import { cargo, root } from './toolchain.mjs';
 
 const fix = process.argv.includes('--fix');
 
+/**
+ * Runs one lint, timing it; exits 1 with `hint` when it fails.
+ * @param {string} name
+ * @param {() => void} run
+ * @param {string} [hint]
+ */
 function step(name, run, hint = '') {
   const started = Date.now();
   try {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Safe, SafeUrl } from '../dist/index.js';
 import { startTestnet, type Testnet } from '../dist/testnet/launcher.js';
-import { noise, tempDir } from './support.js';
+import { noise, publicFile, tempDir } from './support.js';
 
 const MiB = 1024 * 1024;
 /** The size of self-encryption's pieces: chunk boundaries of a large file. */
@@ -100,7 +100,7 @@ for (const [name, backend] of [['wasmtime', []], ['native', ['--native']]] as co
       const fetched = JSON.parse((await ok([...backend], ['fetch', url])).toString('utf8'));
       expect(fetched).toMatchObject({ type: 'PublicFile', xorurl: url, mediaType: 'text/html', size: data.length, resolvedFrom: url });
       expect(Buffer.from(fetched.data, 'base64').toString('utf8')).toBe('<h1>hosts</h1>');
-      const node = await safe.fetch(url);
+      const node = publicFile(await safe.fetch(url));
       expect(fetched.xorname).toBe(node.xorname);
       const chain = JSON.parse((await ok([...backend], ['inspect', url])).toString('utf8'));
       expect(chain).toHaveLength(1);
