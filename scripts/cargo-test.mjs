@@ -1,12 +1,19 @@
 // Runs the Rust tests: every crate natively, then the crates that go into the component (the
-// data model and the sans-IO client) compiled to wasm32-wasip1 and run under node:wasi.
+// data model and the sans-IO client) compiled to wasm32-wasip1 and run under node:wasi. Run it
+// after `node scripts/build.mjs --tests`, as `npm test` does.
 import { join } from 'node:path';
 
 import { WASM_TARGET, cargo, root, toolchain } from './toolchain.mjs';
 
-// safe-wasmtime is tested through its binary (tests/hosts.e2e.test.ts): a debug build of
-// wasmtime and cranelift for unit tests it does not have would cost CI minutes.
-cargo(['test', '--locked', '--workspace', '--exclude', 'safe-component', '--exclude', 'safe-wasmtime']);
-cargo(['test', '--locked', '-p', 'safe-types', '-p', 'safe-client', '--target', WASM_TARGET, ...toolchain.testStd], {
+// The library crates in the dev profile (debug assertions on).
+cargo(['test', '--locked', '--workspace', '--exclude', 'safe-component', '--exclude', 'safe-node', '--exclude', 'safe-wasmtime']);
+// The native binaries' crates in the profile and invocation `node scripts/build.mjs --tests`
+// built them and their tests in (a debug build of wasmtime and cranelift would cost CI minutes),
+// so this only runs them; safe-wasmtime's integration tests run the built node and component.
+cargo(['test', '--locked', '--profile', 'native', '-p', 'safe-node', '-p', 'safe-wasmtime'], {
+  SAFE_WASMTIME_CACHE: join(root, 'target', 'wasmtime-cache'),
+});
+// In the profile of the fault-injection build (Cargo.toml), so they share std and dependencies.
+cargo(['test', '--locked', '--profile', 'wasm-test', '-p', 'safe-types', '-p', 'safe-client', '--target', WASM_TARGET, ...toolchain.testStd], {
   CARGO_TARGET_WASM32_WASIP1_RUNNER: `node --no-warnings ${join(root, 'scripts', 'wasi-run.mjs')}`,
 });

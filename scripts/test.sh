@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 node scripts/lint-rust.mjs  # cargo fmt --check, module cycles, clippy -D warnings
 node scripts/lint-ts.mjs    # tsc --noEmit over host/, tests/, scripts/, bench/ (tsconfig.check.json)
-node scripts/build.mjs --faults
+node scripts/build.mjs --tests
 node scripts/cargo-test.mjs
 node node_modules/vitest/vitest.mjs run

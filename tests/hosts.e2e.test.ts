@@ -2,9 +2,12 @@
 // wasmtime, and `--native`, the same core linked natively) against a real local testnet, as a
 // child process, with the Node host on the other side. What one host stores, the other reads:
 // files of 0, 1, 3 bytes, 1 MiB and 9 MiB, ranges across self-encryption's chunk boundaries,
-// fetch/inspect JSON, and the error exits (code on stderr, exit status 1).
+// fetch/inspect JSON, the error exits (code on stderr, exit status 1), and the compiled-component
+// cache ($SAFE_WASMTIME_CACHE), and, with the fault-injection build (pkg/faults/), the send
+// allowlist and a trap.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +20,8 @@ const MiB = 1024 * 1024;
 /** The size of self-encryption's pieces: chunk boundaries of a large file. */
 const PIECE = 1_044_480;
 const BINARY = join(import.meta.dirname, '..', 'target', 'release', 'safe-wasmtime');
+/** The compiled component, kept under target/ so a fresh clone compiles it once per build. */
+const CACHE = join(import.meta.dirname, '..', 'target', 'wasmtime-cache');
 
 let testnet: Testnet;
 let dir: ReturnType<typeof tempDir>;
@@ -41,11 +46,13 @@ interface Run {
   stderr: string;
 }
 
-/** Runs safe-wasmtime with the testnet's contacts; never rejects. */
-function run(backend: string[], args: string[]): Promise<Run> {
+/** Runs safe-wasmtime with the testnet's contacts (and the cache under target/); never rejects. */
+function run(backend: string[], args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> {
   const contacts = testnet.contacts.flatMap((c) => ['--bootstrap', c]);
+  const env: NodeJS.ProcessEnv = { ...process.env, SAFE_WASMTIME_CACHE: CACHE, ...extraEnv };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return new Promise((resolve) => {
-    execFile(BINARY, [...contacts, ...backend, ...args], { encoding: 'buffer', maxBuffer: 64 * MiB }, (error, stdout, stderr) => {
+    execFile(BINARY, [...contacts, ...backend, ...args], { encoding: 'buffer', maxBuffer: 64 * MiB, env }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr: stderr.toString('utf8') });
     });
@@ -126,3 +133,90 @@ for (const [name, backend] of [['wasmtime', []], ['native', ['--native']]] as co
     }, 120_000);
   });
 }
+
+describe('safe-wasmtime compiled-component cache', () => {
+  it('compiles once into $SAFE_WASMTIME_CACHE, reuses the entry, and recompiles over a damaged one', async () => {
+    const cache = join(dir.path, 'cache with spaces');
+    const url = await safe.storeBytes(new TextEncoder().encode('cached'));
+    const entries = () => readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.cwasm')).map((f) => join(cache, f));
+
+    const env = { SAFE_WASMTIME_CACHE: cache };
+    const first = await run([], ['get', url], env);
+    expect(first.stderr).toBe('');
+    expect(first.stdout.toString('utf8')).toBe('cached');
+    const [entry, ...more] = entries();
+    expect(more).toEqual([]);
+    const written = statSync(entry!);
+    expect(written.size).toBeGreaterThan(1024 * 1024);
+    expect(statSync(join(entry!, '..')).mode & 0o077).toBe(0);
+
+    const second = await run([], ['get', url], env);
+    expect(second.stdout.toString('utf8')).toBe('cached');
+    expect(statSync(entry!).mtimeMs).toBe(written.mtimeMs);
+
+    // A damaged entry is refused by wasmtime, reported (in the debug log), and replaced: the
+    // run still works.
+    writeFileSync(entry!, 'not machine code');
+    const third = await run([], ['get', url], { ...env, SAFE_WASMTIME_DEBUG: '1' });
+    expect(third.code).toBe(0);
+    expect(third.stdout.toString('utf8')).toBe('cached');
+    expect(third.stderr).toMatch(/ignoring the cached component/);
+    expect(statSync(entry!).size).toBe(written.size);
+
+    // Without $SAFE_WASMTIME_CACHE, the user's cache directory; set empty, no cache at all.
+    const xdg = join(dir.path, 'xdg');
+    const defaulted = await run([], ['get', url], { SAFE_WASMTIME_CACHE: undefined, XDG_CACHE_HOME: xdg });
+    expect(defaulted.stdout.toString('utf8')).toBe('cached');
+    const user = join(xdg, 'safe-wasi', 'wasmtime');
+    expect(readdirSync(user, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.cwasm'))).toHaveLength(1);
+    const noneXdg = join(dir.path, 'xdg-none');
+    const uncached = await run([], ['get', url], { SAFE_WASMTIME_CACHE: '', XDG_CACHE_HOME: noneXdg });
+    expect(uncached.stdout.toString('utf8')).toBe('cached');
+    expect(() => statSync(noneXdg)).toThrow();
+  }, 180_000);
+});
+
+describe('safe-wasmtime with a misbehaving component (pkg/faults/)', () => {
+  const FAULTS = join(import.meta.dirname, '..', 'pkg', 'faults', 'safe_client.wasm');
+  const component = ['--component', FAULTS];
+
+  /** A UDP socket on loopback that keeps what reaches it: an address outside the network. */
+  async function outside(): Promise<{ port: number; received: Buffer[]; close: () => void }> {
+    const socket = createSocket('udp4');
+    const received: Buffer[] = [];
+    socket.on('message', (m) => received.push(m));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    return { port: socket.address().port, received, close: () => socket.close() };
+  }
+
+  it('drops and reports a datagram to an address outside the network, and sends it when allowed', async () => {
+    if (!existsSync(FAULTS)) throw new Error(`${FAULTS} is missing: build it with \`node scripts/build.mjs --tests\``);
+    const target = await outside();
+    try {
+      const url = `safe://fault.send/127.0.0.1:${target.port}`;
+      const refused = await run(component, ['fetch', url]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^NotFound: fault injection: sent one datagram/m);
+      expect(refused.stderr).toContain(`refused to send 1 datagram(s) to 127.0.0.1:${target.port}`);
+      // The process has exited: anything sent would have arrived on loopback by now.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(target.received).toHaveLength(0);
+
+      // The same with --allow reaches the socket, so the test above could fail.
+      const allowed = await run([...component, '--allow', `127.0.0.1:${target.port}`], ['fetch', url]);
+      expect(allowed.code).toBe(1);
+      expect(allowed.stderr).not.toContain('refused');
+      const deadline = Date.now() + 5000;
+      while (target.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(target.received.map((m) => m.toString())).toEqual(['a datagram the network map does not allow']);
+    } finally {
+      target.close();
+    }
+  }, 120_000);
+
+  it('reports a trap as Internal with exit status 1, not a crash', async () => {
+    const trapped = await run(component, ['fetch', 'safe://fault.trap']);
+    expect(trapped.code).toBe(1);
+    expect(trapped.stderr).toMatch(/^Internal: /m);
+  }, 120_000);
+});

@@ -21,7 +21,7 @@ const faults = join(fileURLToPath(import.meta.url), '..', '..', 'pkg', 'faults',
 let node: Awaited<ReturnType<typeof startNode>>;
 
 beforeAll(async () => {
-  if (!existsSync(faults)) throw new Error(`${faults} is missing: build it with \`node scripts/build.mjs --faults\``);
+  if (!existsSync(faults)) throw new Error(`${faults} is missing: build it with \`node scripts/build.mjs --tests\``);
   node = await startNode();
 });
 afterAll(async () => {

@@ -165,7 +165,13 @@ impl<E: Engine> Driver<E> {
                 let _ = reply.send(Err(e));
                 self.after_call(Ok(())).await;
             }
-            Err(fatal) => self.die(fatal),
+            Err(fatal) => {
+                // The call that trapped fails like the ones pending: with Internal.
+                self.die(fatal);
+                if let Some(e) = &self.failure {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
         }
     }
 
@@ -192,6 +198,9 @@ pub(crate) async fn run<E: Engine>(
     })?;
     let mut indices = Vec::new();
     for (socket, local) in &sockets {
+        // A fresh socket is writable, but tokio learns it only from the reactor: without this,
+        // the first datagrams (a connect's Initial packets) could meet `WouldBlock` and be lost.
+        let _ = socket.writable().await;
         let index = engine.attach_socket(socket.clone(), *local).await.map_err(|f| {
             SafeError::new(
                 ErrorCode::Internal,

@@ -35,6 +35,7 @@ mod resources;
 mod safe;
 
 pub use contacts::{contacts_path, parse_contact, read_contacts_file, safe_home};
+pub use engine::cache::default_dir as default_cache_dir;
 pub use error::{ErrorCode, SafeError};
 pub use safe::{Backend, ContainerChange, Options, Safe};
 pub use safe_client::safe_types::XorUrlBase;

@@ -13,6 +13,9 @@ use clap::{Parser, Subcommand};
 use safe_wasmtime::{json, Backend, ErrorCode, Options, Safe, SafeError};
 
 /// Runs the Safe client component in wasmtime (or natively) against a Safe network.
+///
+/// The compiled component is kept in $SAFE_WASMTIME_CACHE (default: the user's cache directory,
+/// safe-wasi/wasmtime), so only the first run after a build compiles it; set it empty for none.
 #[derive(Parser)]
 #[command(name = "safe-wasmtime", version)]
 struct Cli {
@@ -30,6 +33,10 @@ struct Cli {
     /// Run safe-client linked natively instead of the component.
     #[arg(long)]
     native: bool,
+    /// An address the component may send to besides the bootstrap contacts and the nodes of
+    /// its network map (repeatable); datagrams to anywhere else are dropped and reported.
+    #[arg(long, value_name = "IP:PORT")]
+    allow: Vec<std::net::SocketAddr>,
     #[command(subcommand)]
     command: Command,
 }
@@ -96,6 +103,7 @@ async fn run(cli: Cli) -> Result<(), SafeError> {
     };
     let mut options = Options::new(backend);
     options.timeout = Duration::from_secs(cli.timeout);
+    options.allow = cli.allow;
     let safe = Safe::new(options).await?;
     let result = async {
         safe.connect(&cli.bootstrap).await?;

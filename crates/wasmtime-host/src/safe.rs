@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot, RwLock};
 use crate::contacts;
 use crate::driver::{self, Command};
 use crate::engine::native::NativeEngine;
-use crate::engine::wasm::{WasmEngine, WasmLimits};
+use crate::engine::wasm::{WasmEngine, WasmOptions};
 use crate::{ErrorCode, SafeError};
 
 /// Which engine runs the client.
@@ -47,6 +47,14 @@ pub struct Options {
     /// The most time one call into the wasm guest may run before it is interrupted as a
     /// runaway (default 30 s); ignored natively.
     pub call_budget: Duration,
+    /// Where the compiled component is kept between processes, so that only the first run
+    /// compiles it (default [`default_cache_dir`](crate::default_cache_dir): `$SAFE_WASMTIME_CACHE`
+    /// or the user's cache directory); `None` compiles it in every process. Ignored natively.
+    pub cache_dir: Option<PathBuf>,
+    /// Addresses the component may send to besides the bootstrap contacts and the nodes of its
+    /// network map (default none): everything else it sends is dropped and reported on stderr.
+    /// Ignored natively.
+    pub allow: Vec<std::net::SocketAddr>,
 }
 
 impl Options {
@@ -58,6 +66,8 @@ impl Options {
             xorurl_base: XorUrlBase::Base32z,
             max_memory: 1 << 30,
             call_budget: Duration::from_secs(30),
+            cache_dir: crate::default_cache_dir(),
+            allow: Vec::new(),
         }
     }
 }
@@ -134,7 +144,12 @@ impl Safe {
                                 XorUrlBase::Base64 => crate::bindings::exports::safe::client::client::XorurlBase::Base64,
                             },
                         };
-                        let limits = WasmLimits { max_memory: options.max_memory, call_budget: options.call_budget };
+                        let limits = WasmOptions {
+                            max_memory: options.max_memory,
+                            call_budget: options.call_budget,
+                            cache_dir: options.cache_dir,
+                            allow: options.allow,
+                        };
                         match WasmEngine::new(&path, wit_options, limits).await {
                             Ok(engine) => {
                                 let _ = ready(Ok(()));

@@ -12,6 +12,8 @@ use tokio::net::UdpSocket;
 
 use crate::SafeError;
 
+pub(crate) mod cache;
+mod gate;
 pub(crate) mod native;
 pub(crate) mod wasm;
 

@@ -4,7 +4,7 @@
 //! [`UdpSocket`] (non-blocking batched send) and `byte-source` on a [`Source`] (a local file or
 //! bytes in memory). WASI comes from `wasmtime-wasi` with nothing granted: no preopened
 //! directories, no environment, no arguments, no network; stderr is inherited for the
-//! component's logs. Guest memory is capped by [`StoreLimits`], and every call into the guest
+//! component's logs. What the guest sends passes the [`SendGate`] allowlist. Guest memory is capped by [`StoreLimits`], and every call into the guest
 //! runs under an epoch deadline, so a runaway guest traps instead of hanging the driver. A trap
 //! ends this instance only: the engine reports [`Fatal`] and the driver fails what is pending.
 
@@ -19,7 +19,8 @@ use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceAny, Res
 use wasmtime::{Config, Engine as WasmtimeEngine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::{send_batch, Engine, Fatal, Finished};
+use super::gate::SendGate;
+use super::{Engine, Fatal, Finished};
 use crate::bindings::exports::safe::client::client as wit;
 use crate::bindings::safe::client::{datagram, source};
 use crate::bindings::SafeClient;
@@ -35,6 +36,7 @@ struct State {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
+    gate: SendGate,
 }
 
 impl WasiView for State {
@@ -55,7 +57,7 @@ impl datagram::HostUdpSocket for State {
 
     fn send(&mut self, socket: Resource<HostSocket>, datagrams: Vec<datagram::Datagram>) {
         if let Ok(s) = self.table.get(&socket) {
-            send_batch(
+            self.gate.send(
                 &s.socket,
                 datagrams.into_iter().map(|d| (convert::socket_addr(&d.remote), d.data)),
             );
@@ -108,13 +110,14 @@ fn wasmtime_engine() -> Result<&'static WasmtimeEngine, SafeError> {
     })
 }
 
-/// Compiled components by path, so that several `Safe`s in one process compile it once.
-fn load_component(path: &Path) -> Result<Component, SafeError> {
+/// Compiled components by path, so that several `Safe`s in one process compile it once; across
+/// processes, [`cache`](super::cache) keeps them on disk.
+fn load_component(path: &Path, cache_dir: Option<&Path>) -> Result<Component, SafeError> {
     use std::collections::HashMap;
     use std::sync::Mutex;
-    static CACHE: OnceLock<Mutex<HashMap<std::path::PathBuf, Component>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(c) = cache.lock().ok().and_then(|c| c.get(path).cloned()) {
+    static LOADED: OnceLock<Mutex<HashMap<std::path::PathBuf, Component>>> = OnceLock::new();
+    let loaded = LOADED.get_or_init(Default::default);
+    if let Some(c) = loaded.lock().ok().and_then(|c| c.get(path).cloned()) {
         return Ok(c);
     }
     let engine = wasmtime_engine()?;
@@ -127,25 +130,29 @@ fn load_component(path: &Path) -> Result<Component, SafeError> {
             ),
         )
     })?;
-    let component = Component::new(engine, &bytes).map_err(|e| {
+    let component = super::cache::component(engine, &bytes, cache_dir).map_err(|e| {
         SafeError::new(
             crate::ErrorCode::InvalidArgument,
             format!("{} is not a usable component: {e:#}", path.display()),
         )
     })?;
-    if let Ok(mut c) = cache.lock() {
+    if let Ok(mut c) = loaded.lock() {
         c.insert(path.to_path_buf(), component.clone());
     }
     Ok(component)
 }
 
-/// Limits for one wasm instance.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WasmLimits {
+/// Limits, cache and allowlist of one wasm instance.
+#[derive(Debug, Clone)]
+pub(crate) struct WasmOptions {
     /// The most linear memory the guest may have, in bytes.
     pub(crate) max_memory: usize,
     /// The most time one call into the guest may run.
     pub(crate) call_budget: Duration,
+    /// Where compiled components are kept between processes; `None` compiles each time.
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// Addresses the guest may send to besides the bootstrap contacts and the network map.
+    pub(crate) allow: Vec<SocketAddr>,
 }
 
 /// One instance of the component and its `client` resource.
@@ -165,9 +172,9 @@ impl WasmEngine {
     pub(crate) async fn new(
         path: &Path,
         options: wit::Options,
-        limits: WasmLimits,
+        limits: WasmOptions,
     ) -> Result<Self, SafeError> {
-        let component = load_component(path)?;
+        let component = load_component(path, limits.cache_dir.as_deref())?;
         let engine = wasmtime_engine()?;
         let internal = |what: &str, e: wasmtime::Error| {
             SafeError::new(crate::ErrorCode::Internal, format!("{what}: {e:#}"))
@@ -186,8 +193,10 @@ impl WasmEngine {
                 .memory_size(limits.max_memory)
                 .trap_on_grow_failure(true)
                 .build(),
+            gate: SendGate::default(),
         };
         let mut store = Store::new(engine, state);
+        store.data_mut().gate.allow(limits.allow);
         store.limiter(|s| &mut s.limits);
         let ticks = (limits.call_budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
@@ -208,6 +217,25 @@ impl WasmEngine {
     fn arm(&mut self) {
         self.store.set_epoch_deadline(self.ticks);
     }
+
+    /// After a call into the guest: when it tried to send outside the allowlist, asks it for
+    /// its network map once, sends what the map now explains and drops (and reports) the rest.
+    async fn settle(&mut self) -> Result<(), Fatal> {
+        if !self.store.data().gate.holding() {
+            return Ok(());
+        }
+        self.arm();
+        let (api, client) = (self.bindings.safe_client_client().client(), self.client);
+        let nodes = api.call_node_addresses(&mut self.store, client).await.map_err(trap)?;
+        let refused = self.store.data_mut().gate.settle(nodes.iter().map(convert::socket_addr));
+        for (address, datagrams) in refused {
+            eprintln!(
+                "safe-wasmtime: refused to send {datagrams} datagram(s) to {address}: not a node \
+                 of the network; if it is one, allow it with --allow {address}"
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Engine for WasmEngine {
@@ -224,7 +252,10 @@ impl Engine for WasmEngine {
             .map_err(|e| Fatal(e.to_string()))?;
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
-        api.call_attach_socket(&mut self.store, client, resource).await.map_err(trap)
+        let index =
+            api.call_attach_socket(&mut self.store, client, resource).await.map_err(trap)?;
+        self.settle().await?;
+        Ok(index)
     }
 
     async fn handle_datagrams(
@@ -241,23 +272,31 @@ impl Engine for WasmEngine {
             .collect();
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
-        api.call_handle_datagrams(&mut self.store, client, socket, &datagrams).await.map_err(trap)
+        api.call_handle_datagrams(&mut self.store, client, socket, &datagrams)
+            .await
+            .map_err(trap)?;
+        self.settle().await
     }
 
     async fn handle_timeout(&mut self) -> Result<(), Fatal> {
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
-        api.call_handle_timeout(&mut self.store, client).await.map_err(trap)
+        api.call_handle_timeout(&mut self.store, client).await.map_err(trap)?;
+        self.settle().await
     }
 
     async fn next_timeout(&mut self) -> Result<Option<Duration>, Fatal> {
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
         let micros = api.call_next_timeout(&mut self.store, client).await.map_err(trap)?;
+        self.settle().await?;
         Ok(micros.map(Duration::from_micros))
     }
 
     async fn start(&mut self, operation: Operation) -> Result<Result<u64, SafeError>, Fatal> {
+        if let Operation::Connect(contacts) = &operation {
+            self.store.data_mut().gate.allow(contacts.iter().map(|c| c.addr));
+        }
         let request = {
             let table = &mut self.store.data_mut().table;
             let mut lend = |s: Source| table.push(HostSource(s));
@@ -269,13 +308,15 @@ impl Engine for WasmEngine {
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
         let started = api.call_start(&mut self.store, client, &request).await.map_err(trap)?;
+        self.settle().await?;
         Ok(started.map_err(convert::error))
     }
 
     async fn cancel(&mut self, id: u64) -> Result<(), Fatal> {
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
-        api.call_cancel(&mut self.store, client, id).await.map_err(trap)
+        api.call_cancel(&mut self.store, client, id).await.map_err(trap)?;
+        self.settle().await
     }
 
     async fn drain_completions(&mut self) -> Result<Vec<Finished>, Fatal> {
@@ -283,6 +324,7 @@ impl Engine for WasmEngine {
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
         let completions =
             api.call_drain_completions(&mut self.store, client).await.map_err(trap)?;
+        self.settle().await?;
         Ok(completions
             .into_iter()
             .map(|c| (c.id, c.outcome.map(convert::output).map_err(convert::error)))
@@ -293,6 +335,7 @@ impl Engine for WasmEngine {
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
         let progress = api.call_drain_progress(&mut self.store, client).await.map_err(trap)?;
+        self.settle().await?;
         Ok(progress
             .into_iter()
             .map(|p| Progress {
@@ -313,6 +356,12 @@ impl Engine for WasmEngine {
         self.arm();
         if let Err(e) = self.client.resource_drop_async(&mut self.store).await {
             super::tracing_free_log(&format!("dropping the client failed: {e:#}"));
+        }
+        // The client is gone: nothing can explain a held datagram any more.
+        for (address, datagrams) in self.store.data_mut().gate.settle([]) {
+            eprintln!(
+                "safe-wasmtime: refused to send {datagrams} datagram(s) to {address} while closing"
+            );
         }
     }
 }
