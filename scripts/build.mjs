@@ -1,11 +1,12 @@
 // Builds everything, rebuilding only what changed:
-//   1. the client component's core module (Rust, wasm32-wasip1); with --faults also its
-//      fault-injection build for the host tests -> pkg/faults/
+//   1. the client component's core module (Rust, wasm32-wasip1); with --tests (npm test) also
+//      its fault-injection build for the host tests -> pkg/faults/
 //   2. the component (core module + WASI preview1 reactor adapter) -> pkg/safe_client.wasm
 //   3. its JS bindings (jco transpile, async instantiation) -> pkg/js/
-//   4. the native node (Rust) -> target/release/safe-node
+//   4. the native binaries (Rust, one invocation so they share their dependencies): the node
+//      -> target/release/safe-node, and the Rust host (wasmtime + native) -> target/release/safe-wasmtime
 //   5. the TypeScript host -> dist/ (and the `safe` CLI made executable)
-//   6. the Rust host (wasmtime + native) -> target/release/safe-wasmtime
+//   6. the browser bundle (esbuild) -> dist/browser/ (scripts/build-browser.mjs)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,11 +26,14 @@ cargo(['build', '--release', '--locked', '-p', 'safe-component', '--target', WAS
 const pkg = join(root, 'pkg');
 await componentAndBindings(join(root, 'target', WASM_TARGET, 'release', 'safe_component.wasm'), pkg);
 
-// 1b. With --faults (npm test): the fault-injection build the host tests load
-// (crates/component/src/faults.rs), in its own profile and directory, never in the product.
-if (process.argv.includes('--faults')) {
-  cargo(['build', '--profile', 'faults', '--locked', '-p', 'safe-component', '--features', 'faults', '--target', WASM_TARGET, ...toolchain.buildStd]);
-  await componentAndBindings(join(root, 'target', WASM_TARGET, 'faults', 'safe_component.wasm'), join(pkg, 'faults'));
+const forTests = process.argv.includes('--tests');
+
+// 1b. With --tests: the fault-injection build the host tests load
+// (crates/component/src/faults.rs), in the wasm test profile (shared with the crates' wasm
+// tests, scripts/cargo-test.mjs) and its own directory, never in the product.
+if (forTests) {
+  cargo(['build', '--profile', 'wasm-test', '--locked', '-p', 'safe-component', '--features', 'faults', '--target', WASM_TARGET, ...toolchain.buildStd]);
+  await componentAndBindings(join(root, 'target', WASM_TARGET, 'wasm-test', 'safe_component.wasm'), join(pkg, 'faults'));
 }
 
 /**
@@ -57,15 +61,30 @@ async function componentAndBindings(core, dir) {
   log(`bindings: ${Object.keys(files).length} files in ${bindings}`);
 }
 
-// 4. The native node.
-cargo(['build', '--release', '--locked', '-p', 'safe-node']);
+// 4. The native binaries, in their own profile (no LTO: see Cargo.toml), copied to where the
+// launcher, the tests and users look for them. With --tests also their test targets, built in
+// the same invocation so that their features (dev-dependencies included) resolve once and
+// `cargo test --profile native` (scripts/cargo-test.mjs) only runs them.
+cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-node', '-p', 'safe-wasmtime', ...(forTests ? ['--all-targets'] : [])]);
+mkdirSync(join(root, 'target', 'release'), { recursive: true });
+for (const bin of ['safe-node', 'safe-wasmtime']) copyIfChanged(join(root, 'target', 'native', bin), join(root, 'target', 'release', bin));
+
+/**
+ * Copies `from` over `to` unless `to` is already as new (a running node keeps its old inode).
+ * @param {string} from
+ * @param {string} to
+ */
+function copyIfChanged(from, to) {
+  if (mtime(from) <= mtime(to)) return;
+  rmSync(to, { force: true });
+  copyFileSync(from, to);
+}
 
 // 5. The host.
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
 
-// 6. The Rust host: the same component in wasmtime, and the core natively.
-// Its own profile (no LTO: see Cargo.toml), copied to where the tests and users look for it.
-cargo(['build', '--profile', 'host', '--locked', '-p', 'safe-wasmtime']);
-copyFileSync(join(root, 'target', 'host', 'safe-wasmtime'), join(root, 'target', 'release', 'safe-wasmtime'));
+// 6. The browser bundle: the same host code and the component's core modules -> dist/browser/.
+execFileSync(process.execPath, [join(root, 'scripts', 'build-browser.mjs')], { stdio: 'inherit', cwd: root });
+
 log('done');

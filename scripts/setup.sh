@@ -28,6 +28,8 @@ elif ! cargo clippy --version >/dev/null 2>&1 || ! cargo fmt --version >/dev/nul
   log "adding rustup's clippy and rustfmt components"
   rustup component add clippy rustfmt
 fi
+# The browser tests (tests/browser*.e2e.test.ts) drive Debian's Chromium through playwright-core.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   sudo=""

@@ -5,12 +5,12 @@
  */
 import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import type { Contact } from '../core/contacts.js';
-import { toWitAddress } from '../engine/sockets.js';
+import { toWitAddress } from '../engine/address.js';
 import type { FileChange, FileInfo, FilesMap, NetworkInfo, NrsMap, ProcessedFiles, SafeData } from './types.js';
 
 /** A bootstrap contact as the WIT's `contact`. */
 export function toWitContact(c: Contact): Wit.Contact {
-  return { address: toWitAddress(c.ip, c.port), ...(c.id ? { nodeId: Uint8Array.from(Buffer.from(c.id, 'hex')) } : {}) };
+  return { address: toWitAddress(c.ip, c.port), ...(c.id ? { nodeId: fromHex(c.id) } : {}) };
 }
 
 export function networkInfo(n: Wit.NetworkInfo): NetworkInfo {
@@ -53,7 +53,16 @@ function typeTag(tag: bigint): number | bigint {
 }
 
 function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** The bytes of `text`, an even number of hex digits (checked by the caller). */
+export function fromHex(text: string): Uint8Array {
+  const out = new Uint8Array(text.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
 
 export function safeData(d: Wit.SafeData): SafeData {

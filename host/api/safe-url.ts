@@ -14,10 +14,10 @@
  * hash).
  *
  * This mirrors the Rust `SafeUrl` of crates/types (src/url.rs) rule for rule: both run the same
- * vectors (tests/vectors/safeurl.json). It is synchronous and needs nothing but SHA3-256, taken
- * from node:crypto in one small function ({@link sha3_256}) so a browser build can swap it.
+ * vectors (tests/vectors/safeurl.json). It is synchronous and needs nothing but SHA3-256 (of NRS
+ * names), from @noble/hashes, which runs the same in Node and in browsers.
  */
-import { createHash } from 'node:crypto';
+import { sha3_256 } from '@noble/hashes/sha3.js';
 
 import { SafeError } from '../core/errors.js';
 import type { XorUrlBase } from './types.js';
@@ -186,11 +186,6 @@ function decodeMultibase(name: string): Uint8Array | undefined {
     default:
       return undefined;
   }
-}
-
-/** SHA3-256, the hash of NRS names: the one thing taken from node:crypto. */
-function sha3_256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha3-256').update(bytes).digest());
 }
 
 const utf8 = new TextEncoder();

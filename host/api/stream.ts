@@ -18,10 +18,6 @@
  * avoid that; it needs a WIT operation that returns pieces as they come, which this host does
  * not have yet.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-
 import { SafeError } from '../core/errors.js';
 import * as args from './args.js';
 import type { ByteRange, CallOptions, PublicFile, SafeData } from './types.js';
@@ -43,7 +39,7 @@ export interface FileReads {
 /** Options of {@link openFileStream}: `signal` and `onProgress` (`unit: 'bytes'`). */
 export type FileStreamOptions = CallOptions;
 
-/** Options of {@link downloadToPath}. */
+/** Options of `filesGetToPath` (its Node implementation is in ./download.ts). */
 export interface ToPathOptions extends CallOptions {
   /** Replace a file already at `path` (default true); false fails with `InvalidArgument`. */
   overwrite?: boolean;
@@ -145,59 +141,6 @@ export async function openFileStream(
 }
 
 /**
- * Streams the file at `url` into the local file `path`: into a temporary file next to it, which
- * is renamed to `path` once every byte is written and flushed, and removed on any failure, so
- * `path` never holds a partial file. Returns the number of bytes written.
- */
-export async function downloadToPath(reads: FileReads, url: string, path: string, options?: ToPathOptions): Promise<number> {
-  const opts = args.options(options) as ToPathOptions;
-  const target = resolve(args.text(path, 'path', './file.bin'));
-  const overwrite = args.flag(opts.overwrite, 'overwrite', true);
-  if (!overwrite && (await exists(target))) throw new SafeError('InvalidArgument', `${target} exists already: remove it, or allow overwriting`);
-  const stream = await openFileStream(reads, url, undefined, opts);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.part`);
-  let written = 0;
-  let handle;
-  try {
-    handle = await open(temp, 'wx', 0o644);
-  } catch (cause) {
-    await stream.cancel();
-    throw localError(`cannot create a file in ${dirname(target)}`, cause);
-  }
-  try {
-    for await (const bytes of stream) {
-      let at = 0;
-      while (at < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, at);
-        at += bytesWritten;
-      }
-      written += bytes.byteLength;
-    }
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    if (!overwrite && (await exists(target))) throw new SafeError('InvalidArgument', `${target} exists already: remove it, or allow overwriting`);
-    try {
-      await rename(temp, target);
-    } catch (cause) {
-      throw localError(`cannot write ${target}`, cause);
-    }
-    return written;
-  } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw e instanceof SafeError ? e : localError(`cannot write ${target}`, e);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
  * The file `url` names, without its content. `inspect` rather than `fetch`: it gives the same
  * size and XOR-URL, and a `fetch` of a file made the component's memory grow with every byte
  * read by later `filesGet` calls (60 MiB read after it: 123 MiB of linear memory instead of 14).
@@ -213,9 +156,4 @@ async function resolveFile(reads: FileReads, url: string, signal: AbortSignal | 
 
 function aborted(signal: AbortSignal): SafeError {
   return new SafeError('Aborted', 'the operation was aborted by its AbortSignal', { cause: signal.reason });
-}
-
-function localError(what: string, cause: unknown): SafeError {
-  const why = (cause as NodeJS.ErrnoException)?.code ?? (cause as Error)?.message ?? String(cause);
-  return new SafeError('InvalidArgument', `${what} (${why}): check the path and its permissions`, { cause });
 }

@@ -16,6 +16,12 @@ export interface ConnectOptions {
    * dropped and reported on the `diagnostics_channel` channel `safe-wasi:send-refused`.
    */
   allow?: string[];
+  /**
+   * Browser only: the `ws://` URL of a datagram relay (`safe relay`), which owns the UDP sockets
+   * and forwards the client's encrypted datagrams to the network's nodes. Without `bootstrap`
+   * the relay names the network's contacts. Node rejects it (it has its own sockets).
+   */
+  relay?: string;
   /** Abandons the call when aborted. */
   signal?: AbortSignal;
 }

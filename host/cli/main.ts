@@ -2,17 +2,19 @@
 /**
  * `safe`: the command line of safe-wasi, with the verbs sn_cli users know. This module only
  * dispatches: each verb group lives in its own module (files.ts, keys.ts, nrs.ts, xorurl.ts,
- * inspect.ts for cat and dog, testnet.ts), the shared options and the CLI's key pair in
- * context.ts, printing and exit codes in output.ts.
+ * inspect.ts for cat and dog, testnet.ts, relay.ts, browser-demo.ts), the shared options and
+ * the CLI's key pair in context.ts, printing and exit codes in output.ts.
  *
  * Exit codes: 0 ok; 1 an error (its `SafeError` code and message on stderr); 2 a usage error.
  */
+import { browserDemoVerb } from './browser-demo.js';
 import { GLOBAL_HELP, runVerb, type Verb } from './context.js';
 import { filesVerbs } from './files.js';
 import { inspectVerbs } from './inspect.js';
 import { keysVerbs } from './keys.js';
 import { nrsVerbs } from './nrs.js';
 import { report, UsageError } from './output.js';
+import { relayVerb } from './relay.js';
 import { testnet } from './testnet.js';
 import { xorurlOfLocation, xorurlVerbs } from './xorurl.js';
 
@@ -33,6 +35,8 @@ const USAGE = `usage: safe <command> ...
   safe nrs create|add|remove|get ...           public names
   safe xorurl decode <url>                     what a safe:// URL encodes
   safe testnet start|status|stop ...           a local test network
+  safe relay [--listen 127.0.0.1:8787] ...     the datagram relay for browser pages
+  safe browser-demo                            a demo page using the network from a browser
 
 \`safe <command> --help\` tells more; every command takes --bootstrap, --timeout, --json.`;
 
@@ -43,6 +47,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (group === 'testnet') return testnet(verb, rest);
+  if (group === 'relay') return runVerb(relayVerb, argv.slice(1));
+  if (group === 'browser-demo') return runVerb(browserDemoVerb, argv.slice(1));
   const single = inspectVerbs[group];
   if (single) return runVerb(single, argv.slice(1));
   const verbs = GROUPS[group];

@@ -10,20 +10,13 @@
  */
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+import { parseContactWith, type Contact } from './contact.js';
 import { SafeError } from './errors.js';
 
-/** A resolved bootstrap contact. */
-export interface Contact {
-  /** An IP address (v4 or v6), never a host name. */
-  ip: string;
-  port: number;
-  /** The node id in hex, when known. */
-  id?: string;
-}
+export type { Contact };
 
 /** The directory safe-wasi keeps its files in: `$SAFE_HOME`, or `~/.safe`. */
 export function safeHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -35,35 +28,9 @@ export function contactsPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(safeHome(env), 'network_contacts', 'default');
 }
 
-const ID = /^[0-9a-f]{64}$/;
-
 /** Parses `[id@]host:port` (IPv6 in brackets), resolving a host name to an address. */
-export async function parseContact(text: string): Promise<Contact> {
-  const bad = (why: string) =>
-    new SafeError('InvalidArgument', `bootstrap contact '${text}' is invalid: ${why}; write it as host:port, e.g. 127.0.0.1:12000`);
-  if (typeof text !== 'string') throw bad('not a string');
-  let rest = text.trim();
-  let id: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    id = rest.slice(0, at).toLowerCase();
-    rest = rest.slice(at + 1);
-    if (!ID.test(id)) throw bad('the node id before @ must be 64 hex characters');
-  }
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(rest) ?? /^([^:[\]]+):(\d+)$/.exec(rest);
-  if (!m) throw bad('no port');
-  const host = m[1]!;
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad('the port must be 1 to 65535');
-  let ip = host;
-  if (isIP(host) === 0) {
-    try {
-      ip = (await lookup(host)).address;
-    } catch (cause) {
-      throw new SafeError('InvalidArgument', `bootstrap contact '${text}': cannot resolve host '${host}'`, { cause });
-    }
-  }
-  return id === undefined ? { ip, port } : { ip, port, id };
+export function parseContact(text: string): Promise<Contact> {
+  return parseContactWith(text, async (host) => (await lookup(host)).address);
 }
 
 /** Reads the contacts file; fails with `NoContacts` when there is none or it is unreadable. */

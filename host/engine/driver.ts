@@ -7,22 +7,53 @@
  * After each call it drains completions (posting them back) and re-arms the timer with the
  * component's next deadline. Nothing here blocks or waits; if the component traps, the driver
  * stops and reports it, and every later call fails.
+ *
+ * The driver is the same in every host; what differs (which sockets, how a local file or a Blob
+ * is read, how to run something soon, where debug output goes) comes in as a {@link DriverHost}:
+ * Node's is in engine/node/worker.ts, the browser's in browser/worker.ts.
  */
 import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
-import { debug } from '../core/debug.js';
+import type { Datagram, IpSocketAddress } from '../../pkg/js/interfaces/safe-client-datagram.js';
 import { fromComponentError } from '../core/errors.js';
-import { SendGate } from './gate.js';
+import { toWitAddress } from './address.js';
+import { ByteSource } from './byte-source.js';
+import { SendGate, addressKey } from './gate.js';
 import type { EngineOptions, FromWorker, Request, SourceSpec, ToWorker, WireError } from './protocol.js';
-import { UdpSocket, toWitAddress } from './sockets.js';
-import { ByteSource } from './sources.js';
 
 type ClientExports = { Client: typeof Wit.Client };
-type Post = (message: FromWorker, transfer?: ArrayBuffer[]) => void;
+/** Posts a message to the main thread. */
+export type Post = (message: FromWorker, transfer?: ArrayBuffer[]) => void;
+
+/**
+ * A socket lent to the component: the WIT `udp-socket` (`localAddress`, `send`), fed by the
+ * host (`onDatagrams`). Its class must be the one the host put in the component's imports.
+ */
+export interface LentSocket {
+  localAddress(): IpSocketAddress;
+  send(datagrams: Datagram[]): void;
+  /** Calls `handler` with each batch of datagrams that arrived (one batch per turn). */
+  onDatagrams(handler: (batch: Datagram[]) => void): void;
+  close(): Promise<void>;
+}
+
+/** What the driver needs from the host it runs in. */
+export interface DriverHost {
+  /** The sockets to lend the client at once (a host may lend more later: {@link Driver.attach}). */
+  sockets(gate: SendGate): Promise<LentSocket[]>;
+  /** Opens a source other than `pieces`; a {@link WireError} fails the call with it. */
+  openSource(spec: Exclude<SourceSpec, { kind: 'pieces' }>): ByteSource | WireError;
+  /** Runs `f` after pending I/O (Node's `setImmediate`); returns a function that cancels it. */
+  soon(f: () => void): () => void;
+
+  /** Debug logging. */
+  debug(format: string, ...args: unknown[]): void;
+}
 
 export class Driver {
   readonly #client: Wit.Client;
   readonly #post: Post;
-  readonly #sockets: UdpSocket[] = [];
+  readonly #host: DriverHost;
+  readonly #sockets: LentSocket[] = [];
   /** Where the component may send (see gate.ts). */
   readonly #gate = new SendGate();
   /** Operation id (component) -> call id (main thread), and back. */
@@ -30,29 +61,34 @@ export class Driver {
   readonly #ops = new Map<number, bigint>();
   /** Bytes sent ahead for calls whose source is `pieces`. */
   readonly #pieces = new Map<number, Uint8Array[]>();
-  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Cancels the armed timer. */
+  #timer: (() => void) | undefined;
   #failure: WireError | undefined;
+  /** The network map's addresses as last posted (`map` messages go out only on a change). */
+  #map = '';
 
-  private constructor(client: Wit.Client, post: Post) {
+  private constructor(client: Wit.Client, post: Post, host: DriverHost) {
     this.#client = client;
     this.#post = post;
+    this.#host = host;
   }
 
-  /** Creates the client and lends it an IPv4 socket (and an IPv6 one where the host has IPv6). */
-  static async create(api: ClientExports, options: EngineOptions, post: Post): Promise<Driver> {
+  /** Creates the client and lends it the sockets the host has from the start. */
+  static async create(api: ClientExports, options: EngineOptions, post: Post, host: DriverHost): Promise<Driver> {
     const client = new api.Client({ timeoutMs: BigInt(options.timeoutMs), xorurlBase: options.xorurlBase });
-    const driver = new Driver(client, post);
-    const sockets = await Promise.allSettled([UdpSocket.bind('udp4', driver.#gate), UdpSocket.bind('udp6', driver.#gate)]);
-    for (const s of sockets) {
-      if (s.status === 'fulfilled') driver.#attach(s.value);
-      else debug('could not bind a socket: %s', String(s.reason));
-    }
-    if (driver.#sockets.length === 0) throw new Error('could not bind any UDP socket');
+    const driver = new Driver(client, post, host);
+    for (const socket of await host.sockets(driver.#gate)) driver.attach(socket);
     return driver;
   }
 
-  #attach(socket: UdpSocket): void {
-    const index = this.#client.attachSocket(socket);
+  /** The send allowlist every socket lent to this client sends through. */
+  get gate(): SendGate {
+    return this.#gate;
+  }
+
+  /** Lends the client one more socket (e.g. the browser's relay socket, once it is open). */
+  attach(socket: LentSocket): void {
+    const index = this.#client.attachSocket(socket as unknown as Wit.UdpSocket);
     this.#sockets.push(socket);
     socket.onDatagrams((batch) => this.#call(() => this.#client.handleDatagrams(index, batch)));
   }
@@ -98,21 +134,14 @@ export class Driver {
   }
 
   #openSource(call: number, spec: SourceSpec): ByteSource {
-    switch (spec.kind) {
-      case 'pieces': {
-        const pieces = this.#pieces.get(call) ?? [];
-        this.#pieces.delete(call);
-        return ByteSource.fromPieces(pieces);
-      }
-      case 'listed':
-        return ByteSource.lazyFile(spec.path, spec.size);
-      case 'file':
-        try {
-          return ByteSource.fromFile(spec.path);
-        } catch (e) {
-          throw new SourceError({ code: 'InvalidArgument', message: `cannot read ${spec.path}: ${(e as Error).message}` });
-        }
+    if (spec.kind === 'pieces') {
+      const pieces = this.#pieces.get(call) ?? [];
+      this.#pieces.delete(call);
+      return ByteSource.fromPieces(pieces);
     }
+    const source = this.#host.openSource(spec);
+    if (!(source instanceof ByteSource)) throw new SourceError(source);
+    return source;
   }
 
   /** Drops the client (which tells the nodes it is leaving) and closes the sockets. */
@@ -122,7 +151,7 @@ export class Driver {
       try {
         (this.#client as Partial<Disposable>)[Symbol.dispose]?.();
       } catch (e) {
-        debug('dropping the client failed: %s', String(e));
+        this.#host.debug('dropping the client failed: %s', String(e));
       }
     }
     await Promise.all(this.#sockets.map((s) => s.close()));
@@ -181,13 +210,24 @@ export class Driver {
       }
       for (const c of this.#client.drainCompletions()) this.#complete(c);
       if (this.#gate.holding) {
-        this.#gate.settle(this.#client.nodeAddresses(), (address, datagrams) => {
-          debug('dropped %d datagram(s) to %s: not a bootstrap contact nor a node of the network map', datagrams, address);
+        const nodes = this.#client.nodeAddresses();
+        this.#gate.settle(nodes, (address, datagrams) => {
+          this.#host.debug('dropped %d datagram(s) to %s: not a bootstrap contact nor a node of the network map', datagrams, address);
           this.#post({ type: 'refused', address, datagrams });
         });
+        this.#postMap(nodes);
       }
       this.#arm(this.#client.nextTimeout());
     });
+  }
+
+  /** Tells the main thread the network map's addresses when they changed. */
+  #postMap(nodes: IpSocketAddress[]): void {
+    const addresses = nodes.map(addressKey).sort();
+    const key = addresses.join(' ');
+    if (key === this.#map) return;
+    this.#map = key;
+    this.#post({ type: 'map', addresses });
   }
 
   #complete(c: Wit.Completion): void {
@@ -197,6 +237,8 @@ export class Driver {
     this.#ops.delete(call);
     if (c.outcome.tag === 'ok') {
       const response = c.outcome.val;
+      // The map first: whoever awaits the connect finds the engine's map up to date.
+      if (response.tag === 'connected') this.#postMap(this.#client.nodeAddresses());
       this.#post({ type: 'done', call, ok: true, response }, [...ownBuffers(response)]);
     } else {
       this.#post({ type: 'done', call, ok: false, error: fromComponentError(c.outcome.val) });
@@ -210,13 +252,16 @@ export class Driver {
       this.#timer = undefined;
       this.#call(() => this.#client.handleTimeout());
     };
-    this.#timer = micros === 0n ? setImmediate(fire) : setTimeout(fire, Math.ceil(Number(micros) / 1000));
+    if (micros === 0n) {
+      this.#timer = this.#host.soon(fire);
+    } else {
+      const timer = setTimeout(fire, Math.ceil(Number(micros) / 1000));
+      this.#timer = () => clearTimeout(timer);
+    }
   }
 
   #clearTimer(): void {
-    if (this.#timer === undefined) return;
-    clearTimeout(this.#timer as NodeJS.Timeout);
-    clearImmediate(this.#timer as NodeJS.Immediate);
+    this.#timer?.();
     this.#timer = undefined;
   }
 

@@ -6,14 +6,34 @@
  * operations started together (e.g. `Promise.all` of two fetches) start together in the
  * component. While operations are pending the worker keeps the process alive; when none are,
  * it is unref'd, so an idle `Safe` never holds the process open.
+ *
+ * This is the same in every host; the worker itself comes in as an {@link EnginePort} (a
+ * `worker_threads` Worker in Node, engine/node/port.ts; a Web Worker in a browser,
+ * browser/port.ts).
  */
-import { Worker } from 'node:worker_threads';
-
 import type { Contact } from '../core/contacts.js';
-import { debug, sendRefusedChannel, type SendRefusedEvent } from '../core/debug.js';
 import { SafeError, revive } from '../core/errors.js';
 import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
-import { RESPONSES, type EngineOptions, type FromWorker, type Request, type ResponseTo, type Shutdown, type ToWorker } from './protocol.js';
+import { RESPONSES, type FromWorker, type Relay, type Request, type ResponseTo, type Shutdown, type ToWorker } from './protocol.js';
+
+/** The main thread's end of an engine worker. */
+export interface EnginePort {
+  post(message: ToWorker[] | Shutdown | Relay, transfer?: ArrayBuffer[]): void;
+  onMessage(handler: (message: FromWorker) => void): void;
+  /** The worker failed (it threw, or could not load). */
+  onError(handler: (error: Error) => void): void;
+  /** The worker is gone (hosts whose workers cannot exit on their own never call it). */
+  onExit(handler: () => void): void;
+  /** Keeps the process alive while the worker works (no-op where nothing can hold a process). */
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<void>;
+  /** Resolves after one turn of the event loop. */
+  nextTurn(): Promise<void>;
+  debug(format: string, ...args: unknown[]): void;
+  /** The send allowlist dropped `datagrams` to `address`. */
+  refused(address: string, datagrams: number): void;
+}
 
 interface Pending {
   /** The response variant the operation must complete with. */
@@ -40,29 +60,63 @@ export interface RunExtras {
 }
 
 export class Engine {
-  readonly #worker: Worker;
+  readonly #worker: EnginePort;
   readonly #pending = new Map<number, Pending>();
+  readonly #mapListeners = new Set<(addresses: string[]) => void>();
+  #relayed: { url: string; contacts: Promise<string[]> } | undefined;
+  #networkMap: string[] = [];
   #outbox: ToWorker[] = [];
   #nextCall = 1;
   #failure: SafeError | undefined;
   #closing: Promise<void> | undefined;
   #exited = false;
 
-  constructor(options: EngineOptions) {
-    this.#worker = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: { options },
-      // The worker runs only this package's code: it needs none of the process's flags, and some
-      // break it (--input-type of `node -e`, a user's loaders).
-      execArgv: [],
-    });
+  constructor(port: EnginePort) {
+    this.#worker = port;
     this.#worker.unref();
-    this.#worker.on('message', (m: FromWorker) => this.#onMessage(m));
-    this.#worker.on('error', (e) => this.#fail(new SafeError('Internal', `the Safe client engine failed: ${e.message}`, { cause: e })));
-    this.#worker.on('exit', () => {
+    this.#worker.onMessage((m: FromWorker) => this.#onMessage(m));
+    this.#worker.onError((e) => this.#fail(new SafeError('Internal', `the Safe client engine failed: ${e.message}`, { cause: e })));
+    this.#worker.onExit(() => {
       this.#exited = true;
       this.#fail(new SafeError('Closed', 'the Safe client engine has stopped: create a new Safe'));
     });
   }
+
+  /** The addresses (`ip:port`) of the nodes in the client's network map, as last reported. */
+  get networkMap(): readonly string[] {
+    return this.#networkMap;
+  }
+
+  /** Calls `listener` each time the client's network map changes; returns an unsubscriber. */
+  onNetworkMap(listener: (addresses: string[]) => void): () => void {
+    this.#mapListeners.add(listener);
+    return () => this.#mapListeners.delete(listener);
+  }
+
+  /**
+   * Has the worker lend the component a socket over the datagram relay at `url` (a browser
+   * host); resolves with the contacts the relay names. Once per engine: again with the same URL
+   * gives the same answer, another URL fails.
+   */
+  relay(url: string): Promise<string[]> {
+    if (this.#relayed) {
+      if (this.#relayed.url === url) return this.#relayed.contacts;
+      return Promise.reject(new SafeError('InvalidArgument', `this Safe is already connected through the relay ${this.#relayed.url}: create a new Safe for ${url}`));
+    }
+    if (this.#failure) return Promise.reject(this.#failure);
+    const contacts = new Promise<string[]>((resolve, reject) => {
+      this.#relayWaiter = { resolve, reject };
+    });
+    this.#relayed = { url, contacts };
+    contacts.catch(() => {
+      if (this.#relayed?.contacts === contacts) this.#relayed = undefined;
+    });
+    this.#worker.ref();
+    this.#worker.post({ type: 'relay', url } satisfies Relay);
+    return contacts;
+  }
+
+  #relayWaiter: { resolve(contacts: string[]): void; reject(error: SafeError): void } | undefined;
 
   /**
    * Starts an operation in the worker; its response (the WIT variant that operation gives) or its
@@ -101,8 +155,8 @@ export class Engine {
       const data = new Uint8Array(piece.byteLength);
       data.set(piece);
       this.#worker.ref();
-      this.#worker.postMessage([{ type: 'piece', call, data } satisfies ToWorker], [data.buffer]);
-      await new Promise((resolve) => setImmediate(resolve));
+      this.#worker.post([{ type: 'piece', call, data } satisfies ToWorker], [data.buffer]);
+      await this.#worker.nextTurn();
     }
   }
 
@@ -128,23 +182,20 @@ export class Engine {
       this.#worker.ref();
       const closed = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);
-        this.#worker.on('message', (m: FromWorker) => {
-          if (m.type === 'closed') {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        this.#worker.once('exit', () => {
+        this.#onClosed = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        this.#worker.onExit(() => this.#onClosed?.());
       });
-      this.#worker.postMessage({ type: 'shutdown' } satisfies Shutdown);
+      this.#worker.post({ type: 'shutdown' } satisfies Shutdown);
       await closed;
       await this.#worker.terminate();
     })();
     return this.#closing;
   }
+
+  #onClosed: (() => void) | undefined;
 
   /** Stops the worker at once, without the goodbye (used when a Safe is garbage-collected). */
   terminate(): void {
@@ -161,7 +212,7 @@ export class Engine {
     this.#outbox = [];
     if (batch.length === 0 || this.#exited) return;
     this.#worker.ref();
-    this.#worker.postMessage(batch);
+    this.#worker.post(batch);
     if (this.#pending.size === 0) this.#worker.unref();
   }
 
@@ -187,16 +238,30 @@ export class Engine {
         }
         return;
       }
-      case 'refused': {
-        debug('the send allowlist dropped %d datagram(s) to %s', m.datagrams, m.address);
-        if (sendRefusedChannel.hasSubscribers) sendRefusedChannel.publish({ address: m.address, datagrams: m.datagrams } satisfies SendRefusedEvent);
+      case 'refused':
+        this.#worker.debug('the send allowlist dropped %d datagram(s) to %s', m.datagrams, m.address);
+        this.#worker.refused(m.address, m.datagrams);
+        return;
+      case 'map':
+        this.#networkMap = m.addresses;
+        for (const listener of this.#mapListeners) listener(m.addresses);
+        return;
+      case 'relayed':
+      case 'relay-failed': {
+        const waiter = this.#relayWaiter;
+        this.#relayWaiter = undefined;
+        if (this.#pending.size === 0 && !this.#closing) this.#worker.unref();
+        if (m.type === 'relayed') waiter?.resolve(m.contacts);
+        else waiter?.reject(revive(m.error));
         return;
       }
       case 'fatal':
         this.#fail(revive(m.error));
         return;
-      case 'ready':
       case 'closed':
+        this.#onClosed?.();
+        return;
+      case 'ready':
         return;
     }
   }
@@ -208,6 +273,8 @@ export class Engine {
 
   #fail(error: SafeError): void {
     this.#failure ??= error;
+    this.#relayWaiter?.reject(error);
+    this.#relayWaiter = undefined;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.reject(error);

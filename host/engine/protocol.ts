@@ -28,7 +28,9 @@ export type SourceSpec =
    */
   | { kind: 'listed'; path: string; size: number }
   /** The bytes sent ahead in `piece` messages for the same call. */
-  | { kind: 'pieces' };
+  | { kind: 'pieces' }
+  /** A browser's Blob (or File), read a slice at a time by the worker, never whole. */
+  | { kind: 'blob'; blob: Blob };
 
 /** `T` with every `byte-source` in it replaced by a {@link SourceSpec}. */
 export type Sendable<T> = T extends Wit.ByteSource
@@ -99,6 +101,12 @@ export type ToWorker =
 /** Main thread to worker, alone: drop the client, close the sockets, then say `closed`. */
 export type Shutdown = { type: 'shutdown' };
 
+/**
+ * Main thread to worker, alone (browser): lend the component a socket over the WebSocket relay
+ * at `url` (once; again with the same URL does nothing), then say `relayed` or `relay-failed`.
+ */
+export type Relay = { type: 'relay'; url: string };
+
 /** A failure in plain form: a `SafeError`'s code and message. */
 export interface WireError {
   code: ErrorCode;
@@ -117,4 +125,10 @@ export type FromWorker =
   /** The engine cannot go on (the component trapped, or failed to load). */
   | { type: 'fatal'; error: WireError }
   /** Answer to a shutdown request: sockets are closed. */
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** The addresses (`ip:port`) of the nodes of the client's network map, each time it changes. */
+  | { type: 'map'; addresses: string[] }
+  /** Answer to {@link Relay}: the socket is lent; the relay names these network contacts. */
+  | { type: 'relayed'; contacts: string[] }
+  /** Answer to {@link Relay}: the relay could not be reached or refused the page. */
+  | { type: 'relay-failed'; error: WireError };

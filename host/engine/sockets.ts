@@ -1,41 +1,20 @@
 /**
- * The `udp-socket` resource of the WIT world, implemented on `node:dgram`: the host binds the
+ * The `udp-socket` resource of the WIT world in Node, implemented on `node:dgram`: the host binds the
  * socket and lends it to the component, which sends through it; what arrives is collected and
  * handed to the component in batches (one batch per turn of the event loop).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
 
 import { debug } from '../core/debug.js';
 import type { Datagram, IpSocketAddress } from '../../pkg/js/interfaces/safe-client-datagram.js';
+import { toHostAddress, toWitAddress } from './address.js';
+import type { LentSocket } from './driver.js';
 import type { SendGate, Transmitter } from './gate.js';
 
-/** Converts a WIT socket address to the `[ip, port]` dgram wants. */
-export function toHostAddress(a: IpSocketAddress): [string, number] {
-  if (a.tag === 'ipv4') return [a.val.address.join('.'), a.val.port];
-  return [a.val.address.map((s) => s.toString(16)).join(':'), a.val.port];
-}
-
-/** Converts an IP address and port to a WIT socket address. */
-export function toWitAddress(ip: string, port: number): IpSocketAddress {
-  if (isIPv4(ip)) {
-    const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
-    return { tag: 'ipv4', val: { port, address: [a, b, c, d] } };
-  }
-  return { tag: 'ipv6', val: { port, flowInfo: 0, scopeId: 0, address: expandIPv6(ip) } };
-}
-
-function expandIPv6(ip: string): [number, number, number, number, number, number, number, number] {
-  const [head, tail = ''] = ip.split('%')[0]!.split('::') as [string, string?];
-  const parse = (s: string) => (s ? s.split(':').map((h) => parseInt(h, 16)) : []);
-  const h = parse(head);
-  const t = ip.includes('::') ? parse(tail) : [];
-  const groups = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
-  return groups as [number, number, number, number, number, number, number, number];
-}
+export { toHostAddress, toWitAddress };
 
 /** A bound UDP socket lent to the component; what it sends passes the {@link SendGate}. */
-export class UdpSocket implements Transmitter {
+export class UdpSocket implements Transmitter, LentSocket {
   readonly #socket: Socket;
   readonly #local: IpSocketAddress;
   readonly #gate: SendGate;

@@ -1,124 +1,47 @@
 /**
- * The `byte-source` resource of the WIT world: bytes the component pulls on demand, from a local
- * file this host opened or from buffers it holds. Reads are synchronous (the component expects
- * an answer within the call) and bounded by what the component asks for, a chunk at a time, so
- * a large file is never read whole. This runs in the engine worker, never on the main thread.
+ * Node's `byte-source`s over local files, read synchronously in the engine worker a chunk at a
+ * time (see byte-source.ts); the `ByteSource` class itself is re-exported for the Node worker's
+ * import object.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
-type ReadResult = { tag: 'ok'; val: Uint8Array } | { tag: 'err'; val: string };
+import { ByteSource } from './byte-source.js';
 
-/** A file's or a buffer's bytes, read front to back. */
-export class ByteSource {
-  readonly #size: number;
-  readonly #readAt: (buffer: Uint8Array, position: number) => number;
-  readonly #close: () => void;
-  #position = 0;
-  #closed = false;
+export { ByteSource };
 
-  private constructor(size: number, readAt: (buffer: Uint8Array, position: number) => number, close: () => void) {
-    this.#size = size;
-    this.#readAt = readAt;
-    this.#close = close;
+/** A source over the local file at `path` (opened now, closed when the component drops it). */
+export function fileSource(path: string): ByteSource {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+    return ByteSource.of(stat.size, (buffer, position) => readSync(fd, buffer, 0, buffer.length, position), () => closeSync(fd));
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
+}
 
-  /** A source over the local file at `path` (opened now, closed when the component drops it). */
-  static fromFile(path: string): ByteSource {
-    const fd = openSync(path, 'r');
-    try {
-      const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
-      return new ByteSource(stat.size, (buffer, position) => readSync(fd, buffer, 0, buffer.length, position), () => closeSync(fd));
-    } catch (e) {
-      closeSync(fd);
-      throw e;
+/**
+ * A source over the local file at `path`, of the `size` a walk found, opened at the first
+ * read and closed once read to the end (a folder of many files never holds them all open).
+ * A file that changed size since the walk fails the read, saying so.
+ */
+export function listedFileSource(path: string, size: number): ByteSource {
+  let fd: number | undefined;
+  const close = () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  const readAt = (buffer: Uint8Array, position: number): number => {
+    if (fd === undefined) {
+      fd = openSync(path, 'r');
+      const now = fstatSync(fd).size;
+      if (now !== size) throw new Error(`${path} changed while it was being stored (${size} bytes when listed, ${now} now): store it again`);
     }
-  }
-
-  /**
-   * A source over the local file at `path`, of the `size` a walk found, opened at the first
-   * read and closed once read to the end (a folder of many files never holds them all open).
-   * A file that changed size since the walk fails the read, saying so.
-   */
-  static lazyFile(path: string, size: number): ByteSource {
-    let fd: number | undefined;
-    const close = () => {
-      if (fd !== undefined) closeSync(fd);
-      fd = undefined;
-    };
-    const readAt = (buffer: Uint8Array, position: number): number => {
-      if (fd === undefined) {
-        fd = openSync(path, 'r');
-        const now = fstatSync(fd).size;
-        if (now !== size) throw new Error(`${path} changed while it was being stored (${size} bytes when listed, ${now} now): store it again`);
-      }
-      const n = readSync(fd, buffer, 0, buffer.length, position);
-      if (position + n >= size) close();
-      return n;
-    };
-    return new ByteSource(size, readAt, close);
-  }
-
-  /** A source over buffers, one after another (never concatenated). */
-  static fromPieces(pieces: Uint8Array[]): ByteSource {
-    const size = pieces.reduce((sum, p) => sum + p.length, 0);
-    return new ByteSource(
-      size,
-      (buffer, position) => {
-        let skip = position;
-        let written = 0;
-        for (const piece of pieces) {
-          if (skip >= piece.length) {
-            skip -= piece.length;
-            continue;
-          }
-          const take = Math.min(piece.length - skip, buffer.length - written);
-          buffer.set(piece.subarray(skip, skip + take), written);
-          written += take;
-          skip = 0;
-          if (written === buffer.length) break;
-        }
-        return written;
-      },
-      () => {},
-    );
-  }
-
-  /** WIT: the total size. */
-  size(): bigint {
-    return BigInt(this.#size);
-  }
-
-  /** WIT: the next bytes, at most `max`; fewer only at the end. */
-  read(max: number): Uint8Array {
-    const result = this.#read(max);
-    // jco lowers a returned `{ tag: 'err' }` as the result's error.
-    return result as unknown as Uint8Array;
-  }
-
-  #read(max: number): ReadResult {
-    if (this.#closed) return { tag: 'err', val: 'the source was closed' };
-    const want = Math.min(max, this.#size - this.#position);
-    if (want <= 0) return { tag: 'ok', val: new Uint8Array(0) };
-    const buffer = new Uint8Array(want);
-    try {
-      let got = 0;
-      while (got < want) {
-        const n = this.#readAt(buffer.subarray(got), this.#position + got);
-        if (n === 0) return { tag: 'err', val: `the file ended ${this.#size - this.#position - got} bytes early (was it truncated while being stored?)` };
-        got += n;
-      }
-    } catch (e) {
-      return { tag: 'err', val: e instanceof Error ? e.message : String(e) };
-    }
-    this.#position += want;
-    return { tag: 'ok', val: buffer };
-  }
-
-  /** Releases the file (jco calls this when the component drops the resource). */
-  [Symbol.dispose](): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#close();
-  }
+    const n = readSync(fd, buffer, 0, buffer.length, position);
+    if (position + n >= size) close();
+    return n;
+  };
+  return ByteSource.of(size, readAt, close);
 }
