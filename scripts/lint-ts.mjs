@@ -1,7 +1,9 @@
 // Type-checks host/, tests/, scripts/ and bench/ (tsconfig.check.json) in seconds, before the
-// build: the first step of `npm test`. The host's WIT types are generated from wit/ by jco when
+// build: the first step of `npm test`; then checks that the host's imports run one way
+// (.dependency-cruiser.cjs). The host's WIT types are generated from wit/ by jco when
 // pkg/ lacks them (a fresh clone), and dist/ is hidden from module resolution so that the tests'
 // imports of the built package resolve to host/ (see rootDirs), never to a stale build.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 
@@ -36,6 +38,15 @@ const program = ts.createProgram({ rootNames: config.fileNames, options: config.
 const diagnostics = [...config.errors, ...ts.getPreEmitDiagnostics(program)];
 report(diagnostics);
 if (diagnostics.length > 0) process.exit(1);
+
+// The layers of host/ and no cycles: dependency-cruiser prints each violation and exits non-zero.
+const cruiser = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+try {
+  execFileSync(process.execPath, [cruiser, 'host', '--config', join(root, '.dependency-cruiser.cjs')], { cwd: root, stdio: 'inherit' });
+} catch {
+  process.stderr.write('[lint-ts] host/ imports break the layers of .dependency-cruiser.cjs\n');
+  process.exit(1);
+}
 
 /** @param {readonly ts.Diagnostic[]} list */
 function report(list) {
