@@ -169,15 +169,16 @@ fn store_then_get_on_one_node_uses_one_connection() {
     let requests = sim.nodes[0].requests();
     assert_eq!(requests.len(), 9, "{requests:?}");
     assert_eq!(requests[0], Asked::NetworkMap);
-    // The encrypted chunks are stored first, the data map once they are.
+    // The encrypted chunks are stored first, the data map once they are; each is sent once,
+    // to its closest holder (here the only one) to store and replicate.
     let mut puts = requests[1..5].to_vec();
-    assert_eq!(puts[3], Asked::PutChunk(chunks[0]));
+    assert_eq!(puts[3], Asked::ReplicateChunk(chunks[0]));
     // Reading starts with the data map, then fetches the chunks it lists.
     assert_eq!(requests[5], Asked::GetChunk(chunks[0]));
     let mut gets = requests[6..].to_vec();
     puts.sort_by_key(|a| format!("{a:?}"));
     gets.sort_by_key(|a| format!("{a:?}"));
-    let mut expected_puts: Vec<Asked> = chunks.iter().map(|c| Asked::PutChunk(*c)).collect();
+    let mut expected_puts: Vec<Asked> = chunks.iter().map(|c| Asked::ReplicateChunk(*c)).collect();
     let mut expected_gets: Vec<Asked> = chunks[1..].iter().map(|c| Asked::GetChunk(*c)).collect();
     expected_puts.sort_by_key(|a| format!("{a:?}"));
     expected_gets.sort_by_key(|a| format!("{a:?}"));
@@ -217,12 +218,21 @@ fn store_places_every_chunk_on_exactly_the_r_closest_nodes() {
         assert_eq!(address_of(&content), *address, "content-addressed");
         for (i, node) in sim.nodes.iter().enumerate() {
             let held = node.store.get(address);
+            let asked = node.requests();
             if holders.contains(&i) {
                 assert_eq!(held, Some(&content), "holder {i} has the chunk");
-                assert!(node.requests().contains(&Asked::PutChunk(*address)));
+                // The closest holder is asked to replicate it; test nodes forward nothing, so
+                // the client puts it to the others itself.
+                let put = if i == holders[0] {
+                    Asked::ReplicateChunk(*address)
+                } else {
+                    Asked::PutChunk(*address)
+                };
+                assert!(asked.contains(&put), "holder {i} was asked {put:?}: {asked:?}");
             } else {
                 assert_eq!(held, None, "node {i} is not a holder");
-                assert!(!node.requests().contains(&Asked::PutChunk(*address)));
+                assert!(!asked.contains(&Asked::PutChunk(*address)));
+                assert!(!asked.contains(&Asked::ReplicateChunk(*address)));
             }
         }
     }
@@ -235,6 +245,65 @@ fn store_places_every_chunk_on_exactly_the_r_closest_nodes() {
             assert_eq!(asked, i == closest, "node {i} asked for the chunk: {asked}");
         }
     }
+}
+
+#[test]
+fn receipts_a_holder_signed_for_others_do_not_count() {
+    let mut sim = Sim::new(4);
+    sim.connect();
+    for node in &mut sim.nodes {
+        node.behaviour.forge_receipts = true;
+    }
+    let data = content(4096, 3);
+
+    let url = sim.store(&data, None);
+
+    // Each closest holder claimed every copy with receipts it signed itself: the client counted
+    // only its own, and put the chunk to the other holders.
+    for address in sim.file_chunks(&url) {
+        let holders = sim.holders(&address);
+        for &i in &holders[1..] {
+            assert!(sim.nodes[i].requests().contains(&Asked::PutChunk(address)), "holder {i}");
+            assert!(sim.nodes[i].store.contains_key(&address), "holder {i} has the chunk");
+        }
+    }
+    assert_eq!(&sim.get(&url, None).expect("get")[..], &data[..]);
+}
+
+#[test]
+fn a_closest_holder_that_never_answers_is_passed_over() {
+    let data = content(4096, 4);
+    // The same nodes and data give the same chunks: mute the closest holder of the data map.
+    let mute = {
+        let mut probe = Sim::new(4);
+        probe.connect();
+        let url = probe.store(&data, None);
+        probe.holders(&probe.file_chunks(&url)[0])[0]
+    };
+    let mut sim = Sim::new(4);
+    sim.connect();
+    sim.nodes[mute].behaviour.swallow_requests = true;
+
+    let url = sim.store(&data, None);
+
+    let chunks = sim.file_chunks(&url);
+    let mut passed_over = 0;
+    for address in &chunks {
+        let holders = sim.holders(address);
+        let stored = holders.iter().filter(|&&i| sim.nodes[i].store.contains_key(address)).count();
+        assert!(stored >= 3, "a majority of the 4 holders has the chunk");
+        if holders[0] == mute {
+            passed_over += 1;
+            for &i in &holders[1..] {
+                assert!(sim.nodes[i].requests().contains(&Asked::PutChunk(*address)));
+            }
+        }
+    }
+    assert!(passed_over > 0, "the muted node was the closest holder of the data map");
+    for node in &mut sim.nodes {
+        node.behaviour.swallow_requests = false;
+    }
+    assert_eq!(&sim.get(&url, None).expect("get")[..], &data[..]);
 }
 
 #[test]

@@ -56,7 +56,13 @@ pub struct NodeConfig {
 pub enum Fault {
     /// Answer chunk reads with the content's first byte flipped (clients must notice).
     AlteredChunks,
+    /// Take [`SLOW_CHUNK_WRITE`] longer over every chunk it stores: a holder slower than the
+    /// rest, which uploads and replication must not wait for.
+    SlowChunkWrites,
 }
+
+/// How much longer a node with [`Fault::SlowChunkWrites`] takes to store each chunk.
+pub const SLOW_CHUNK_WRITE: Duration = Duration::from_millis(1000);
 
 impl NodeConfig {
     /// A configuration for a genesis node with the default settings and timings.

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use safe_types::account::Account;
-use safe_types::keys::PublicKey;
+use safe_types::keys::{Keypair, PublicKey};
 use safe_types::register::Register;
 use safe_types::NodeInfo;
 use tokio::sync::{watch, Notify, OwnedMutexGuard};
@@ -32,6 +32,8 @@ const ACCOUNT_LOCKS_PRUNE_AT: usize = 1024;
 pub(crate) struct NodeContext {
     /// This node as the network map lists it.
     pub(crate) info: NodeInfo,
+    /// Its key, which signs the receipts of the chunks it holds.
+    pub(crate) key: Keypair,
     /// How it was configured (timings are read from here).
     pub(crate) config: NodeConfig,
     /// Its chunks.
@@ -61,6 +63,7 @@ impl NodeContext {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         info: NodeInfo,
+        key: Keypair,
         config: NodeConfig,
         store: Arc<Store>,
         registers: Arc<Records<Register>>,
@@ -70,6 +73,7 @@ impl NodeContext {
     ) -> Self {
         Self {
             info,
+            key,
             config,
             store,
             registers,

@@ -13,6 +13,7 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::SigningKey;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use safe_tls::{NodeCertificate, SERVER_NAME};
+use safe_types::keys::Keypair;
 use safe_types::{node_id, XorName};
 
 use crate::files;
@@ -97,6 +98,11 @@ impl NodeIdentity {
     /// The node's ed25519 public key.
     pub fn public_key(&self) -> [u8; 32] {
         self.public_key
+    }
+
+    /// The node key as the key pair that signs the node's receipts.
+    pub fn keypair(&self) -> Keypair {
+        Keypair::from_secret_bytes(&self.signing_key.to_bytes())
     }
 
     /// The node's id: SHA3-256 of its public key.

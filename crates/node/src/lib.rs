@@ -27,7 +27,8 @@
 //! - `context`: the state every part of a running node shares.
 //! - `server`: the QUIC endpoint's accepting side, streams, framing and limits; `quic`: the
 //!   transport settings it shares with `peers`.
-//! - `service`: who may ask what, and the simple requests; `registers` and `accounts`: the
+//! - `service`: who may ask what, and the simple requests; `chunks`: storing and serving chunks,
+//!   and the replicated put (a client's chunk forwarded to its other holders); `registers` and `accounts`: the
 //!   register and test-coin requests (transfers are coordinated by the sender's primary);
 //!   `reply`: error answers and store work off the async threads, for all of them.
 //! - `membership`: this node's view of the network and its file; `gossip`: joining, gossip,
@@ -39,6 +40,7 @@
 //!   crash-safe file writes; `status`: the `Status` answer and `status.json`.
 
 mod accounts;
+mod chunks;
 mod config;
 mod context;
 mod files;
@@ -59,7 +61,7 @@ mod store;
 
 pub use config::{
     Contact, ContactError, Fault, NodeConfig, DEFAULT_CALL_TIMEOUT, DEFAULT_FAILURE_TIMEOUT,
-    DEFAULT_GOSSIP_INTERVAL, DEFAULT_JOIN_TIMEOUT, DEFAULT_REPLICATION_INTERVAL,
+    DEFAULT_GOSSIP_INTERVAL, DEFAULT_JOIN_TIMEOUT, DEFAULT_REPLICATION_INTERVAL, SLOW_CHUNK_WRITE,
 };
 pub use gossip::JoinError;
 pub use identity::{IdentityError, NodeIdentity, KEY_FILE};

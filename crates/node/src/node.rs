@@ -206,6 +206,7 @@ impl Node {
         let peers = Peers::new(endpoint.clone(), certificate, config.call_timeout);
         let ctx = Arc::new(NodeContext::new(
             info.clone(),
+            opened.identity.keypair(),
             config.clone(),
             opened.store,
             opened.registers,

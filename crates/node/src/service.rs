@@ -1,7 +1,7 @@
 //! What the node does for each request, apart from how requests travel: one decoded [`Request`]
 //! (and the node id the connection proved, if any) in, one [`Response`] out. The server module
 //! owns streams and framing; this module decides who may ask what, answers the simple requests
-//! (network map, chunks, status) and hands the rest to the module that owns it (registers,
+//! (network map, status) and hands the rest to the module that owns it (chunks, registers,
 //! accounts, gossip, replication).
 //!
 //! Who may ask what: requests from `Join` on are between nodes. They are answered only on a
@@ -15,16 +15,14 @@ use std::sync::Arc;
 use safe_types::wire::{ErrorKind, Request, Response};
 use safe_types::{Chunk, XorName};
 
-use crate::config::Fault;
-
 use crate::accounts;
+use crate::chunks;
 use crate::context::NodeContext;
 use crate::gossip;
 use crate::registers;
 use crate::replication;
-use crate::reply::{blocking, error, storage_error};
+use crate::reply::error;
 use crate::status;
-use crate::store::PutOutcome;
 
 /// The answer to `request`, received from `remote` on a connection whose peer proved node id
 /// `peer` (`None` for a client without a node certificate). Nothing here panics on input.
@@ -59,9 +57,17 @@ pub(crate) async fn handle(
     }
     match request {
         Request::NetworkMap => Response::NetworkMap(ctx.membership.map()),
-        Request::GetChunk { address } => get_chunk(ctx, address).await,
+        Request::GetChunk { address } => chunks::get(ctx, address).await,
         Request::PutChunk { content } => match Chunk::new(content) {
-            Ok(chunk) => put_chunk(ctx, chunk).await,
+            Ok(chunk) => chunks::put(ctx, chunk).await,
+            Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
+        },
+        Request::ReplicateChunk { content } => match Chunk::new(content) {
+            Ok(chunk) => chunks::replicate(ctx, chunk).await,
+            Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
+        },
+        Request::HoldChunk { content } => match Chunk::new(content) {
+            Ok(chunk) => chunks::hold(ctx, chunk).await,
             Err(e) => error(ErrorKind::InvalidRequest, e.to_string()),
         },
         Request::CreateRegister(create) => registers::create(ctx, create).await,
@@ -92,37 +98,6 @@ fn is_node_only(request: &Request) -> bool {
             | Request::PutAccount(_)
             | Request::Debit(_)
             | Request::Credit(_)
+            | Request::HoldChunk { .. }
     )
-}
-
-async fn get_chunk(ctx: &NodeContext, address: XorName) -> Response {
-    let store = Arc::clone(&ctx.store);
-    match blocking(move || store.get_chunk(&address)).await {
-        Ok(Some(chunk)) if ctx.config.faults.contains(&Fault::AlteredChunks) => {
-            let mut content = chunk.into_content().to_vec();
-            match content.first_mut() {
-                Some(b) => *b ^= 0xff,
-                None => content.push(0),
-            }
-            Response::Chunk { content: content.into() }
-        }
-        Ok(Some(chunk)) => Response::Chunk { content: chunk.into_content() },
-        Ok(None) => error(ErrorKind::NotFound, format!("no chunk at {}", hex::encode(address.0))),
-        Err(e) => storage_error(e),
-    }
-}
-
-async fn put_chunk(ctx: &NodeContext, chunk: Chunk) -> Response {
-    let address = chunk.address();
-    let store = Arc::clone(&ctx.store);
-    match blocking(move || store.put_chunk(&chunk)).await {
-        Ok(outcome) => {
-            if outcome == PutOutcome::Stored {
-                tracing::debug!(address = %hex::encode(address.0), "stored chunk");
-                ctx.item_changed();
-            }
-            Response::Stored { address }
-        }
-        Err(e) => storage_error(e),
-    }
 }

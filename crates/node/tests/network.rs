@@ -184,3 +184,47 @@ async fn a_whole_network_restarted_at_once_comes_back_together() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicated_put_reaches_every_holder_with_a_receipt_from_each_of_a_majority() {
+    within(async {
+        let network = TestNetwork::start(5, 3, false, CALM).await;
+        let client = Client::new();
+        let content = Bytes::from(vec![0x5a; 200_000]);
+        let address = Chunk::new(content.clone()).expect("chunk").address();
+        let holders = network.holders(&address);
+        assert_eq!(holders.len(), 3);
+
+        let answer =
+            client.ask(&holders[0], &Request::ReplicateChunk { content: content.clone() }).await;
+        let Response::Replicated { address: answered, receipts } = answer else {
+            panic!("expected Replicated, got {answer:?}");
+        };
+        assert_eq!(answered, address);
+        // At least a majority of the holders signed; every receipt is a holder's own signature.
+        assert!(receipts.len() >= 2, "{receipts:?}");
+        assert_eq!(receipts[0].node, holders[0].id, "the node that was asked signs first");
+        for receipt in &receipts {
+            assert!(holders.iter().any(|h| receipt.is_from(h, &address)), "{receipt:?}");
+        }
+        // The last holder gets its copy too, in the background, without the client.
+        wait_for("every holder has the chunk", PATIENCE, || {
+            let all =
+                holders.iter().all(|h| chunk_file(network.by_id(&h.id).root(), &address).is_file());
+            async move { all.then_some(()) }
+        })
+        .await;
+        for node in network.live().filter(|n| !holders.iter().any(|h| h.id == n.info().id)) {
+            assert!(!chunk_file(node.root(), &address).is_file(), "only holders have it");
+        }
+
+        // A client may not make a node sign for a copy it never had to forward.
+        let held = client.ask(&holders[1], &Request::HoldChunk { content }).await;
+        assert!(
+            matches!(&held, Response::Error(e) if e.kind == safe_types::wire::ErrorKind::Forbidden),
+            "{held:?}"
+        );
+        network.shutdown().await;
+    })
+    .await;
+}

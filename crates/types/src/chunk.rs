@@ -1,8 +1,14 @@
 //! Immutable chunks: content-addressed blobs. A chunk's address is the SHA3-256 of its bytes, so
-//! anyone holding an address can check that the bytes a node returned are the ones stored.
+//! anyone holding an address can check that the bytes a node returned are the ones stored; and
+//! [`ChunkReceipt`]s, a node's signed word that it holds one, so a client can count the copies
+//! of a chunk that another node reports having made.
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use xor_name::XorName;
+
+use crate::keys::{Keypair, PublicKey, Signature};
+use crate::NodeInfo;
 
 /// The largest chunk a client may store and a node accepts (1 MiB).
 pub const MAX_CHUNK_SIZE: usize = 1024 * 1024;
@@ -68,6 +74,35 @@ impl Chunk {
     }
 }
 
+/// A node's signature of a chunk's address: its word that it holds the chunk. The node that
+/// stores a chunk for a client and forwards it to the other holders
+/// ([`crate::wire::Request::ReplicateChunk`]) hands back every holder's receipt, so the client can
+/// count the copies itself instead of trusting that node's count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkReceipt {
+    /// The node that holds the chunk.
+    pub node: XorName,
+    /// Its signature of the chunk's address, under [`ChunkReceipt::DOMAIN`].
+    pub signature: Signature,
+}
+
+impl ChunkReceipt {
+    /// What receipts sign, before the address: they can be mistaken for no other signature.
+    pub const DOMAIN: &'static [u8] = b"safe:chunk-held:v1";
+
+    /// The receipt of node `node`, whose key pair is `key`, for the chunk at `address`.
+    pub fn new(address: &XorName, node: XorName, key: &Keypair) -> Self {
+        Self { node, signature: key.sign(Self::DOMAIN, address) }
+    }
+
+    /// Whether this is `holder`'s valid receipt for the chunk at `address`.
+    pub fn is_from(&self, holder: &NodeInfo, address: &XorName) -> bool {
+        self.node == holder.id
+            && holder.is_consistent()
+            && PublicKey(holder.public_key).verify(Self::DOMAIN, address, &self.signature)
+    }
+}
+
 fn check_size(size: usize) -> Result<(), ChunkError> {
     if size > MAX_CHUNK_SIZE {
         return Err(ChunkError::TooLarge { size, max: MAX_CHUNK_SIZE });
@@ -78,6 +113,23 @@ fn check_size(size: usize) -> Result<(), ChunkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receipts_are_bound_to_the_address_and_the_holder() {
+        let key = Keypair::from_secret_bytes(&[5; 32]);
+        let holder = NodeInfo::new(key.public_key().0, "127.0.0.1:1".parse().expect("addr"));
+        let other = NodeInfo::new([9; 32], "127.0.0.1:2".parse().expect("addr"));
+        let address = XorName([1; 32]);
+        let receipt = ChunkReceipt::new(&address, holder.id, &key);
+        assert!(receipt.is_from(&holder, &address));
+        assert!(!receipt.is_from(&holder, &XorName([2; 32])), "another chunk");
+        assert!(!receipt.is_from(&other, &address), "another node");
+        let claimed = ChunkReceipt { node: other.id, ..receipt.clone() };
+        assert!(!claimed.is_from(&other, &address), "a signature by someone else");
+        let mut forged = receipt;
+        forged.signature = key.sign(b"safe:other:v1", &address);
+        assert!(!forged.is_from(&holder, &address), "another domain");
+    }
 
     #[test]
     fn address_is_sha3_256_of_content() {

@@ -19,7 +19,7 @@ use crate::account::{Account, Amount, Credit, SignedTransfer, TransferId};
 use crate::keys::PublicKey;
 use crate::membership::Membership;
 use crate::register::{EntryHash, Register, RegisterAddress, RegisterCreate, SignedEntry};
-use crate::{NetworkMap, NodeInfo};
+use crate::{ChunkReceipt, NetworkMap, NodeInfo};
 
 /// The TLS application protocol name: protocol and major version.
 pub const ALPN: &[u8] = b"safe/1";
@@ -106,6 +106,20 @@ pub enum Request {
     Debit(SignedTransfer),
     /// Between nodes: apply this credit to your replica of the receiver's account.
     Credit(Credit),
+    /// Store this chunk, and have the other nodes that should hold it (by this node's view)
+    /// store it too: answered with [`Response::Replicated`] once a majority of them hold it,
+    /// or the node gave up on the rest; the copies still missing go on in the background. A
+    /// client sends a chunk to its closest holder this way once, instead of to every holder.
+    ReplicateChunk {
+        /// The chunk's content, at most [`crate::MAX_CHUNK_SIZE`] bytes.
+        content: Bytes,
+    },
+    /// Between nodes: store this chunk (a copy `ReplicateChunk` forwards) and answer with a
+    /// receipt ([`Response::Held`]).
+    HoldChunk {
+        /// The chunk's content.
+        content: Bytes,
+    },
 }
 
 /// What a node answers.
@@ -150,6 +164,16 @@ pub enum Response {
     Done,
     /// The request failed.
     Error(ErrorResponse),
+    /// Answer to `ReplicateChunk`: the chunk at `address` is held by the nodes whose receipts
+    /// these are (the answering node's own first).
+    Replicated {
+        /// SHA3-256 of the content.
+        address: XorName,
+        /// One per node that confirmed it holds the chunk.
+        receipts: Vec<ChunkReceipt>,
+    },
+    /// Answer to `HoldChunk`: this node holds the chunk.
+    Held(ChunkReceipt),
 }
 
 /// An item a node holds.

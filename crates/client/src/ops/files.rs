@@ -27,17 +27,17 @@ use bytes::Bytes;
 use futures::future::{self, LocalBoxFuture};
 use futures::stream::{self, FuturesUnordered, LocalBoxStream, StreamExt};
 use futures::FutureExt;
-use safe_types::wire::{self, Request, Response};
+use safe_types::wire::{Request, Response};
 use safe_types::{Chunk, ContentType, DataType, NetworkMap, NodeInfo, SafeUrl, XorName};
 use self_encryption::{DataMap, DataMapIndex};
 
 use super::connect::current_map;
 use super::data_map::{self, Layout, Root, MIN_ENCRYPTED_SIZE};
 use super::output::{OpFuture, Output, PublicFile};
-use super::quorum::{first_verified, messages, worst, write_majority};
+use super::quorum::{first_verified, messages, store_chunk, worst};
 use crate::error::{Error, ErrorCode};
 use crate::events::ProgressUnit;
-use crate::net::{short, Net};
+use crate::net::Net;
 use crate::source::Source;
 
 /// Encrypted chunks uploading at once (each waits for a majority of its holders).
@@ -311,20 +311,12 @@ fn internal(message: String) -> Error {
     )
 }
 
-/// Stores one chunk on the nodes that should hold it: done once a majority acknowledged it.
+/// Stores one chunk on the nodes that should hold it: done once a majority holds it.
 async fn put_chunk(net: &Net, chunk: Chunk) -> Result<XorName, Error> {
     let map = current_map(net).await?;
     let address = chunk.address();
-    let frame = wire::encode(&Request::PutChunk { content: chunk.into_content() })
-        .map(Bytes::from)
-        .map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
     let holders: Vec<NodeInfo> = map.holders(&address).into_iter().cloned().collect();
-    let what = format!("chunk {} was", short(&address));
-    write_majority(net, &holders, frame, &what, move |name, response| match response {
-        Response::Stored { address: a } if a == address => Ok(()),
-        _ => Err(Error::protocol(format!("node {name} acknowledged the wrong chunk"))),
-    })
-    .await?;
+    store_chunk(net, &holders, address, chunk.into_content()).await?;
     Ok(address)
 }
 

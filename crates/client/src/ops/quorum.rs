@@ -2,6 +2,11 @@
 //! reads of immutable data take the first verified answer (asking the next holder when one
 //! fails or is slow), and reads of mutable data (registers, accounts) merge what a majority
 //! of holders answered, so a read always overlaps the majority that confirmed a write.
+//!
+//! Chunks are written once rather than R times ([`store_chunk`]): the closest holder stores the
+//! chunk and forwards it to the others, and hands back each holder's signed receipt, which the
+//! client checks against the holders' keys in its own map, so the majority it counts is still
+//! one it verified.
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,8 +14,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::{select, Either};
 use futures::stream::{FuturesUnordered, StreamExt};
-use safe_types::wire::{Request, Response};
-use safe_types::NodeInfo;
+use safe_types::wire::{self, Request, Response};
+use safe_types::{NodeInfo, XorName};
 
 use crate::net::{node_answer, short, Net};
 use crate::transport::{RequestError, Target};
@@ -21,6 +26,9 @@ use crate::{Error, ErrorCode};
 pub(super) const HEDGE_DELAY: Duration = Duration::from_secs(2);
 /// How long the requests to the last holders may go on after a write completed.
 const BACKGROUND_GRACE: Duration = Duration::from_secs(30);
+/// How long the closest holder of a chunk gets to store it and have the others confirm their
+/// copies before the client stores it on them itself.
+const REPLICATE_PATIENCE: Duration = Duration::from_secs(3);
 
 /// How many of `holders` make a majority.
 pub(super) fn majority(holders: usize) -> usize {
@@ -38,7 +46,107 @@ pub(super) async fn write_majority<T: 'static>(
     what: &str,
     accept: impl Fn(&str, Response) -> Result<T, Error> + Clone + 'static,
 ) -> Result<Vec<T>, Error> {
+    write_some(net, holders, 0, majority(holders.len()), frame, what, accept).await
+}
+
+/// Stores the chunk `content` (whose address is `address`) on a majority of its `holders`,
+/// closest first. The closest holder is asked to store it and forward it to the others
+/// (`ReplicateChunk`), so the chunk leaves the client once; the receipts it hands back count
+/// only where they are valid signatures of holders in this client's map. Where it fails, is
+/// silent for [`REPLICATE_PATIENCE`], or confirms too few copies, the chunk goes directly to
+/// the holders without a receipt, as any write.
+pub(super) async fn store_chunk(
+    net: &Net,
+    holders: &[NodeInfo],
+    address: XorName,
+    content: Bytes,
+) -> Result<(), Error> {
     let needed = majority(holders.len());
+    let confirmed = replicate_through_closest(net, holders, &address, content.clone()).await;
+    if confirmed.len() >= needed {
+        return Ok(());
+    }
+    let rest: Vec<NodeInfo> =
+        holders.iter().filter(|h| !confirmed.contains(&h.id)).cloned().collect();
+    let frame = wire_frame(&Request::PutChunk { content })?;
+    let what = format!("chunk {} was", short(&address));
+    let more = needed - confirmed.len();
+    write_some(
+        net,
+        &rest,
+        confirmed.len(),
+        more,
+        frame,
+        &what,
+        move |name, response| match response {
+            Response::Stored { address: a } if a == address => Ok(()),
+            _ => Err(Error::protocol(format!("node {name} acknowledged the wrong chunk"))),
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Asks the closest of `holders` to replicate the chunk; the holders whose valid receipts came
+/// back (none when it failed or took longer than [`REPLICATE_PATIENCE`]).
+async fn replicate_through_closest(
+    net: &Net,
+    holders: &[NodeInfo],
+    address: &XorName,
+    content: Bytes,
+) -> Vec<XorName> {
+    let Some(closest) = holders.first() else { return Vec::new() };
+    let name = short(&closest.id);
+    let reply = net.request_node(closest, &Request::ReplicateChunk { content });
+    let patience = net.sleep(REPLICATE_PATIENCE);
+    futures::pin_mut!(patience);
+    let answer = match select(reply, patience).await {
+        Either::Left((outcome, _)) => {
+            reached(net, outcome).and_then(|reply| node_answer(&name, reply.response))
+        }
+        Either::Right(((), _)) => {
+            Err(Error::network(format!("node {name} did not confirm copies in time")))
+        }
+    };
+    match answer {
+        Ok(Response::Replicated { address: a, receipts }) if a == *address => {
+            let mut confirmed: Vec<XorName> = Vec::with_capacity(receipts.len());
+            for receipt in receipts {
+                let valid = holders.iter().any(|h| receipt.is_from(h, address));
+                if valid && !confirmed.contains(&receipt.node) {
+                    confirmed.push(receipt.node);
+                }
+            }
+            confirmed
+        }
+        Ok(other) => {
+            tracing::debug!(node = %name, answer = ?other, "unexpected answer to a replicated put");
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::debug!(node = %name, error = %e.message, "replicated put failed; writing directly");
+            Vec::new()
+        }
+    }
+}
+
+fn wire_frame(request: &Request) -> Result<Bytes, Error> {
+    wire::encode(request)
+        .map(Bytes::from)
+        .map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))
+}
+
+/// As [`write_majority`], but completes once `needed` of `holders` accepted; `confirmed` other
+/// holders already had it (their count is part of the failure message).
+async fn write_some<T: 'static>(
+    net: &Net,
+    holders: &[NodeInfo],
+    confirmed: usize,
+    needed: usize,
+    frame: Bytes,
+    what: &str,
+    accept: impl Fn(&str, Response) -> Result<T, Error> + Clone + 'static,
+) -> Result<Vec<T>, Error> {
     let mut writes: FuturesUnordered<_> = holders
         .iter()
         .map(|node| {
@@ -63,9 +171,10 @@ pub(super) async fn write_majority<T: 'static>(
         return Err(Error::new(
             worst(&failures),
             format!(
-                "{what} confirmed by {} of {} nodes, {needed} needed: {}",
-                accepted.len(),
-                holders.len(),
+                "{what} confirmed by {} of {} nodes, {} needed: {}",
+                confirmed + accepted.len(),
+                confirmed + holders.len(),
+                confirmed + needed,
                 messages(&failures)
             ),
         ));

@@ -25,10 +25,10 @@ use quinn_proto::{
 };
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use safe_client::safe_types::account::{Account, AccountError, Credit};
-use safe_client::safe_types::keys::PublicKey;
+use safe_client::safe_types::keys::{Keypair, PublicKey, Signature};
 use safe_client::safe_types::register::{Register, RegisterAddress, RegisterError};
 use safe_client::safe_types::wire::{self, ErrorKind, ErrorResponse, Request, Response, WireError};
-use safe_client::safe_types::{Chunk, NetworkMap, NodeInfo, XorName};
+use safe_client::safe_types::{Chunk, ChunkReceipt, NetworkMap, NodeInfo, XorName};
 
 /// The DNS name in node certificates, as `crates/node/src/identity.rs` writes it.
 const CERTIFICATE_NAME: &str = "safe-node";
@@ -103,6 +103,9 @@ pub(crate) struct Behaviour {
     pub(crate) answer_delay: Duration,
     /// Answers every request with this instead of the right answer.
     pub(crate) bad_answer: Option<BadAnswer>,
+    /// Answers `ReplicateChunk` claiming every holder's copy, with receipts it signed itself
+    /// (it stores only its own copy).
+    pub(crate) forge_receipts: bool,
     /// Bends every answer at random, from this seed: the right answer or another kind of
     /// answer (any `Response` variant it has sent or can make), then flipped, cut, padded,
     /// spliced and re-prefixed (see [`TestNode::bend`]). A hostile node, for fuzzing.
@@ -116,6 +119,9 @@ pub(crate) enum Asked {
     GetChunk(XorName),
     /// The address the content hashes to.
     PutChunk(XorName),
+    /// A put the node is asked to forward to the other holders (the address of the content).
+    /// This test node stores its own copy only, as a node whose peers are out of reach.
+    ReplicateChunk(XorName),
     /// The frame could not be decoded.
     Undecodable,
     /// A request about a register.
@@ -493,6 +499,28 @@ impl TestNode {
                     Err(e) => (asked, error(ErrorKind::InvalidRequest, e.to_string())),
                 }
             }
+            Request::ReplicateChunk { content } => {
+                let asked = Asked::ReplicateChunk(XorName::from_content(&content));
+                match Chunk::new(content) {
+                    Ok(chunk) => {
+                        let address = chunk.address();
+                        self.store.insert(address, chunk.into_content());
+                        let key = Keypair::from_secret_bytes(&self.signing_key.to_bytes());
+                        let mut receipts = vec![ChunkReceipt::new(&address, self.info.id, &key)];
+                        if self.behaviour.forge_receipts {
+                            let others = self.map.holders(&address);
+                            receipts.extend(
+                                others
+                                    .iter()
+                                    .filter(|h| h.id != self.info.id)
+                                    .map(|h| ChunkReceipt::new(&address, h.id, &key)),
+                            );
+                        }
+                        (asked, Response::Replicated { address, receipts })
+                    }
+                    Err(e) => (asked, error(ErrorKind::InvalidRequest, e.to_string())),
+                }
+            }
             Request::CreateRegister(create) => {
                 let address = create.address;
                 let response = match self.registers.get(&address) {
@@ -657,6 +685,16 @@ impl TestNode {
             .expect("encodes"),
             6 => wire::encode(&Response::Want {
                 items: (0..64).map(|i| wire::ItemId::Chunk(XorName([i; 32]))).collect(),
+            })
+            .expect("encodes"),
+            _ if self.rand() % 2 == 0 => wire::encode(&Response::Replicated {
+                address: XorName([7; 32]),
+                receipts: (0..300)
+                    .map(|i| ChunkReceipt {
+                        node: XorName([i as u8; 32]),
+                        signature: Signature::from_bytes(&[i as u8; 64]),
+                    })
+                    .collect(),
             })
             .expect("encodes"),
             _ => wire::encode(&Response::Done).expect("encodes"),

@@ -14,7 +14,7 @@ pub(crate) const MAX_BACKGROUND_PUSHES: usize = 64;
 /// What replication remembers between rounds.
 pub(crate) struct Replication {
     /// Slots of the background pushes in flight.
-    pub(super) pushes: Arc<Semaphore>,
+    pub(crate) pushes: Arc<Semaphore>,
     /// Background pushes queued and not started yet.
     pub(super) pending: Mutex<HashSet<(XorName, ItemId)>>,
     /// The generation of each register and account last delivered to each peer.
