@@ -19,6 +19,8 @@ export interface EngineWorker {
   onMessage(handler: (message: ToWorker[] | Shutdown | Relay) => void): void;
   /** Ends the worker's side of the channel (after `closed` is posted). */
   close(): void;
+  /** Runs once the client is dropped and its sockets closed, before `closed` is posted. */
+  beforeClose?(): Promise<void>;
   /** Loads the component's bindings and its core modules. */
   load(): Promise<{ instantiate: InstantiateFn; compile: (name: string) => Promise<WebAssembly.Module> }>;
   /** The host-specific part of the component's imports (`safe:client/datagram`, WASI). */
@@ -38,6 +40,7 @@ export async function serveEngine(w: EngineWorker): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     await driver?.shutdown();
+    await w.beforeClose?.();
     w.post({ type: 'closed' });
     w.close();
   };

@@ -1,8 +1,9 @@
 /**
  * Entry point of the Node engine worker thread: the shared engine body (../serve.ts) with Node's
  * parts: UDP sockets on `node:dgram` (an IPv4 one, and an IPv6 one where the host has IPv6),
- * sources over local files, `setImmediate`, `NODE_DEBUG` logging. Running here, the component's
- * CPU work never stalls the main event loop.
+ * sources over local files, `setImmediate`, `NODE_DEBUG` logging, and a CPU profile of the
+ * thread when `SAFE_WASI_CPU_PROFILE` names a directory (./profile.ts). Running here, the
+ * component's CPU work never stalls the main event loop.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { debug } from '../../core/debug.js';
 import type { DriverHost, LentSocket } from '../driver.js';
 import type { EngineOptions, FromWorker } from '../protocol.js';
 import { serveEngine, type InstantiateFn } from '../serve.js';
+import { startProfile } from './profile.js';
 import { UdpSocket } from '../sockets.js';
 import { ByteSource, fileSource, listedFileSource } from '../sources.js';
 import { wasiImports } from '../wasi.js';
@@ -27,6 +29,7 @@ const entry = process.env['SAFE_WASI_COMPONENT']
   ? pathToFileURL(resolve(process.env['SAFE_WASI_COMPONENT']))
   : new URL('../../../pkg/js/safe_client.js', import.meta.url);
 const bindings = new URL('./', entry);
+const stopProfile = await startProfile(process.env['SAFE_WASI_CPU_PROFILE']);
 
 const host: DriverHost = {
   async sockets(gate) {
@@ -60,6 +63,7 @@ await serveEngine({
   post: (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer),
   onMessage: (handler) => port.on('message', handler),
   close: () => port.close(),
+  ...(stopProfile ? { beforeClose: stopProfile } : {}),
   load: async () => ({
     instantiate: ((await import(entry.href)) as { instantiate: InstantiateFn }).instantiate,
     compile: async (name) => WebAssembly.compile(await readFile(new URL(name, bindings))),
