@@ -66,7 +66,11 @@ async function componentAndBindings(core, dir) {
 // launcher, the tests and users look for them. With --tests also their test targets, built in
 // the same invocation so that their features (dev-dependencies included) resolve once and
 // `cargo test --profile native` (scripts/cargo-test.mjs) only runs them.
-cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-node', '-p', 'safe-wasmtime', '-p', 'safe-wan-link', ...(forTests ? ['--all-targets'] : [])]);
+// The WAN tests' link emulator (crates/wan-link) joins that invocation with --tests, where it
+// changes no dependency's features; without, it is built on its own, since its TUN crate turns
+// on a libc feature the binaries' plain build does not have, which would rebuild all of theirs.
+cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-node', '-p', 'safe-wasmtime', ...(forTests ? ['-p', 'safe-wan-link', '--all-targets'] : [])]);
+if (!forTests) cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-wan-link']);
 mkdirSync(join(root, 'target', 'release'), { recursive: true });
 for (const bin of ['safe-node', 'safe-wasmtime', 'safe-wan-link']) copyIfChanged(join(root, 'target', 'native', bin), join(root, 'target', 'release', bin));
 
