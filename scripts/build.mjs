@@ -4,7 +4,8 @@
 //   2. the component (core module + WASI preview1 reactor adapter) -> pkg/safe_client.wasm
 //   3. its JS bindings (jco transpile, async instantiation) -> pkg/js/
 //   4. the native binaries (Rust, one invocation so they share their dependencies): the node
-//      -> target/release/safe-node, and the Rust host (wasmtime + native) -> target/release/safe-wasmtime
+//      -> target/release/safe-node, the Rust host (wasmtime + native) -> target/release/safe-wasmtime,
+//      and the WAN tests' user-space link emulator -> target/release/safe-wan-link
 //   5. the TypeScript host -> dist/ (and the `safe` CLI made executable)
 //   6. the browser bundle (esbuild) -> dist/browser/ (scripts/build-browser.mjs)
 import { execFileSync } from 'node:child_process';
@@ -65,9 +66,13 @@ async function componentAndBindings(core, dir) {
 // launcher, the tests and users look for them. With --tests also their test targets, built in
 // the same invocation so that their features (dev-dependencies included) resolve once and
 // `cargo test --profile native` (scripts/cargo-test.mjs) only runs them.
-cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-node', '-p', 'safe-wasmtime', ...(forTests ? ['--all-targets'] : [])]);
+// The WAN tests' link emulator (crates/wan-link) joins that invocation with --tests, where it
+// changes no dependency's features; without, it is built on its own, since its TUN crate turns
+// on a libc feature the binaries' plain build does not have, which would rebuild all of theirs.
+cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-node', '-p', 'safe-wasmtime', ...(forTests ? ['-p', 'safe-wan-link', '--all-targets'] : [])]);
+if (!forTests) cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-wan-link']);
 mkdirSync(join(root, 'target', 'release'), { recursive: true });
-for (const bin of ['safe-node', 'safe-wasmtime']) copyIfChanged(join(root, 'target', 'native', bin), join(root, 'target', 'release', bin));
+for (const bin of ['safe-node', 'safe-wasmtime', 'safe-wan-link']) copyIfChanged(join(root, 'target', 'native', bin), join(root, 'target', 'release', bin));
 
 /**
  * Copies `from` over `to` unless `to` is already as new (a running node keeps its old inode).

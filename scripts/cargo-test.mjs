@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { WASM_TARGET, cargo, root, toolchain } from './toolchain.mjs';
 
 // The library crates in the dev profile (debug assertions on).
-cargo(['test', '--locked', '--workspace', '--exclude', 'safe-component', '--exclude', 'safe-node', '--exclude', 'safe-wasmtime']);
+cargo(['test', '--locked', '--workspace', '--exclude', 'safe-component', '--exclude', 'safe-node', '--exclude', 'safe-wasmtime', '--exclude', 'safe-wan-link']);
 // The native binaries' crates in the profile and invocation `node scripts/build.mjs --tests`
 // built them and their tests in (a debug build of wasmtime and cranelift would cost CI minutes),
 // so this only runs them; safe-wasmtime's integration tests run the built node and component.
-cargo(['test', '--locked', '--profile', 'native', '-p', 'safe-node', '-p', 'safe-wasmtime'], {
+cargo(['test', '--locked', '--profile', 'native', '-p', 'safe-node', '-p', 'safe-wasmtime', '-p', 'safe-wan-link'], {
   SAFE_WASMTIME_CACHE: join(root, 'target', 'wasmtime-cache'),
 });
 // In the profile of the fault-injection build (Cargo.toml), so they share std and dependencies.

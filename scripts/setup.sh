@@ -30,6 +30,9 @@ elif ! cargo clippy --version >/dev/null 2>&1 || ! cargo fmt --version >/dev/nul
 fi
 # The browser tests (tests/browser*.e2e.test.ts) drive Debian's Chromium through playwright-core.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# The WAN tests (tests/wan.e2e.test.ts, bench/wan.mjs) make network namespaces and TUN devices
+# with iproute2's `ip` and set netem with its `tc`, where the kernel has netem.
+{ command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1; } || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   sudo=""

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 
 import { contactsPath, safeHome } from '../core/contacts.js';
-import { NodeProcess } from './node-process.js';
+import { NodeProcess, type NodeProcessOptions } from './node-process.js';
 
 /** How a test network is started. */
 export interface TestnetOptions {
@@ -43,6 +43,25 @@ export interface TestnetOptions {
   bin?: string;
   /** Aborting stops the nodes started so far and rejects (Ctrl-C during `safe testnet start`). */
   signal?: AbortSignal;
+  /**
+   * Where node `index` (0 is the genesis node; {@link Testnet.add} continues the count) runs:
+   * default on 127.0.0.1, as a child of this process. The WAN tests put each node in a network
+   * namespace of its own (`host/testnet/wan.ts`).
+   */
+  place?: (index: number) => NodePlace;
+}
+
+/** Where one node of a test network runs. */
+export interface NodePlace {
+  /** The IP address it listens on. Default 127.0.0.1. */
+  ip?: string;
+  /** A command it runs under, e.g. `['ip', 'netns', 'exec', 'ns1']` (see {@link NodeProcessOptions.prefix}). */
+  prefix?: string[];
+}
+
+/** `ip:port`, with brackets around an IPv6 address. */
+function socketAddress(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** One node as the state file records it. */
@@ -147,6 +166,7 @@ export class Testnet {
       extraArgs: [...(this.#options.nodeArgs ?? []), ...extraArgs],
       detached: this.#options.detached ?? false,
       ...(this.#options.bin ? { bin: this.#options.bin } : {}),
+      ...(old.prefix.length > 0 ? { prefix: [...old.prefix] } : {}),
     });
     this.nodes[index] = node;
     writeState(this.dir, this.#state());
@@ -159,13 +179,15 @@ export class Testnet {
    */
   async add(): Promise<NodeProcess> {
     const name = `node-${this.nodes.length + 1}`;
+    const place = this.#options.place?.(this.nodes.length) ?? {};
     const node = await NodeProcess.start({
       root: join(this.dir, name),
-      listen: '127.0.0.1:0',
+      listen: socketAddress(place.ip ?? '127.0.0.1', 0),
       bootstrap: this.contacts,
       extraArgs: this.#options.nodeArgs ?? [],
       detached: this.#options.detached ?? false,
       ...(this.#options.bin ? { bin: this.#options.bin } : {}),
+      ...(place.prefix ? { prefix: place.prefix } : {}),
     });
     this.nodes.push(node);
     writeState(this.dir, this.#state());
@@ -232,17 +254,21 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
     detached: options.detached ?? false,
     ...(options.bin ? { bin: options.bin } : {}),
   };
-  const listen = (i: number) => `127.0.0.1:${basePort === 0 ? 0 : basePort + i}`;
+  /** How node `i` is started: its address and the command it runs under. */
+  const at = (i: number): Pick<NodeProcessOptions, 'listen' | 'prefix'> => {
+    const place = options.place?.(i) ?? {};
+    return { listen: socketAddress(place.ip ?? '127.0.0.1', basePort === 0 ? 0 : basePort + i), ...(place.prefix ? { prefix: place.prefix } : {}) };
+  };
   const nodes: NodeProcess[] = [];
   const testnet = new Testnet(dir, contactsFile, nodes, options);
   try {
-    const genesis = await NodeProcess.start({ root: join(dir, 'node-1'), listen: listen(0), replicas, faucet: options.faucet ?? true, ...common });
+    const genesis = await NodeProcess.start({ root: join(dir, 'node-1'), ...at(0), replicas, faucet: options.faucet ?? true, ...common });
     nodes.push(genesis);
     progress(`node-1 (genesis) ${genesis.id.slice(0, 12)} on ${genesis.addr}`);
     checkAbort();
     const joiners = await Promise.all(
       Array.from({ length: count - 1 }, (_, k) =>
-        NodeProcess.start({ root: join(dir, `node-${k + 2}`), listen: listen(k + 1), bootstrap: [genesis.contact], ...common }).then((node) => {
+        NodeProcess.start({ root: join(dir, `node-${k + 2}`), ...at(k + 1), bootstrap: [genesis.contact], ...common }).then((node) => {
           nodes.push(node);
           progress(`node-${k + 2} ${node.id.slice(0, 12)} on ${node.addr}`);
           return node;

@@ -38,6 +38,12 @@ export interface NodeProcessOptions {
   detached?: boolean;
   /** The binary; default {@link nodeBinary}. */
   bin?: string;
+  /**
+   * A command the binary is run under, which must end by executing it in its own process (so
+   * that signals reach the node): e.g. `['ip', 'netns', 'exec', 'ns1']` to start it in a
+   * network namespace. Default none.
+   */
+  prefix?: string[];
   /** Give up waiting for the node to listen after this long. Default 30 s. */
   startTimeoutMs?: number;
 }
@@ -59,15 +65,18 @@ export class NodeProcess {
   /** Its ed25519 public key, 64 hex characters. */
   readonly publicKey: string;
   readonly root: string;
+  /** The command it runs under ({@link NodeProcessOptions.prefix}); empty for none. */
+  readonly prefix: readonly string[];
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
 
-  private constructor(child: ChildProcess, ready: ReadyLine, root: string, exited: Promise<number | null>) {
+  private constructor(child: ChildProcess, ready: ReadyLine, root: string, prefix: readonly string[], exited: Promise<number | null>) {
     this.#child = child;
     this.id = ready.id;
     this.addr = ready.addr;
     this.publicKey = ready.public_key;
     this.root = root;
+    this.prefix = prefix;
     this.#exited = exited;
   }
 
@@ -84,7 +93,9 @@ export class NodeProcess {
     for (const contact of options.bootstrap ?? []) args.push('--bootstrap', contact);
     args.push(...(options.extraArgs ?? []));
     const log = openSync(join(options.root, 'node.log'), 'a');
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', log], detached: options.detached ?? false });
+    const prefix = options.prefix ?? [];
+    const [command, ...commandArgs] = [...prefix, bin, ...args] as [string, ...string[]];
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', log], detached: options.detached ?? false });
     closeSync(log);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const ready = await new Promise<ReadyLine>((resolve, reject) => {
@@ -112,7 +123,7 @@ export class NodeProcess {
       child.stdout?.destroy();
       child.unref();
     }
-    return new NodeProcess(child, ready, options.root, exited);
+    return new NodeProcess(child, ready, options.root, prefix, exited);
   }
 
   /** The process id. */
