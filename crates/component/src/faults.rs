@@ -3,6 +3,8 @@
 //! misbehave on purpose, so a host can prove it survives a component that does.
 //!
 //! - `safe://fault.trap`: the component traps (a wasm `unreachable`), as a bug would.
+//! - `safe://fault.spin`: the call never returns (a loop with no exit), as a runaway guest
+//!   would; a host that bounds each call's time (wasmtime's epoch interruption) ends it.
 //! - `safe://fault.send/<ip>:<port>`: the component sends one datagram to that address through
 //!   its first socket, as a component that tried to reach somewhere outside the network would,
 //!   and fails the call with `not-found`.
@@ -18,6 +20,13 @@ pub(crate) fn inject(request: &wit::Request, sockets: &[UdpSocket]) -> Result<()
     let wit::Request::Fetch((url, _)) = request else { return Ok(()) };
     if url == "safe://fault.trap" {
         core::arch::wasm32::unreachable();
+    }
+    if url == "safe://fault.spin" {
+        // black_box keeps the optimiser from reasoning about the loop: it really spins.
+        let mut turns = 0u64;
+        loop {
+            turns = std::hint::black_box(turns.wrapping_add(1));
+        }
     }
     let Some(target) = url.strip_prefix("safe://fault.send/") else { return Ok(()) };
     let fault = |message: String| wit::Error { code: wit::ErrorCode::NotFound, message };

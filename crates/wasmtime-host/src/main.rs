@@ -3,6 +3,8 @@
 //!
 //! Output is for scripts: `put` prints the XOR-URL, `get` writes the bytes, `fetch`/`inspect`
 //! print JSON. Errors go to stderr as `<Code>: message` with exit code 1; usage errors exit 2.
+//! `serve` offers the whole API to another program as JSON lines on stdin and stdout
+//! (`serve.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,6 +13,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use safe_wasmtime::{json, Backend, ErrorCode, Options, Safe, SafeError};
+
+mod serve;
 
 /// Runs the Safe client component in wasmtime (or natively) against a Safe network.
 ///
@@ -69,6 +73,12 @@ enum Command {
         /// A safe:// URL.
         url: String,
     },
+    /// Answers API calls as JSON lines: one request per line on stdin
+    /// ({"id":1,"method":"storeBytes","args":["aGk="]}), one answer per line on stdout
+    /// ({"id":1,"ok":"safe://..."} or {"id":1,"error":{"code":"NotFound","message":"..."}}),
+    /// several at once; bytes in base64. Not connected at the start: send "connect" (its
+    /// default contacts are --bootstrap, else the contacts file). Exits at the end of stdin.
+    Serve,
 }
 
 fn parse_range(s: &str) -> Result<(u64, Option<u64>), String> {
@@ -104,6 +114,9 @@ async fn run(cli: Cli) -> Result<(), SafeError> {
     let mut options = Options::new(backend);
     options.timeout = Duration::from_secs(cli.timeout);
     options.allow = cli.allow;
+    if let Command::Serve = cli.command {
+        return serve::serve(serve::Defaults { options, bootstrap: cli.bootstrap }).await;
+    }
     let safe = Safe::new(options).await?;
     let result = async {
         safe.connect(&cli.bootstrap).await?;
@@ -129,6 +142,7 @@ async fn run(cli: Cli) -> Result<(), SafeError> {
                 let steps: Vec<_> = steps.iter().map(|d| json::safe_data(d, false)).collect();
                 writeln!(out, "{}", serde_json::Value::Array(steps)).map_err(io)?;
             }
+            Command::Serve => {} // answered above, without connecting
         }
         out.flush().map_err(io)
     }

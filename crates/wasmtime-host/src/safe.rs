@@ -367,7 +367,8 @@ impl Safe {
         Ok((c.version, c.processed, c.files_map))
     }
 
-    /// Makes the URL's path match a local folder (`delete`: remove what is gone locally).
+    /// Makes the URL's path match a local folder (`delete`: remove what is gone locally; it
+    /// needs `recursive`).
     pub async fn files_container_sync(
         &self,
         location: &str,
@@ -377,6 +378,15 @@ impl Safe {
         update_nrs: bool,
         follow_links: bool,
     ) -> Result<ContainerChange, SafeError> {
+        // Without recursion sub-folders are listed empty, and delete would empty them in the
+        // container (the TypeScript host refuses the same).
+        if delete && !recursive {
+            return Err(SafeError::new(
+                ErrorCode::InvalidArgument,
+                "delete needs recursive: a sync that does not descend into sub-folders cannot \
+                 tell what was deleted in them",
+            ));
+        }
         let local = crate::local::walk(location, recursive, follow_links)?;
         let op = Operation::FilesContainerSync { local, url: url.to_owned(), delete, update_nrs };
         let c = self.container("files_container_sync", op).await?;

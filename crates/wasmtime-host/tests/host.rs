@@ -1,7 +1,8 @@
 //! What only the Rust host has: its lock (two reads on one `Safe` overlap, a writer waits for
-//! them), and its wasm guards (a capped guest memory, a trap that ends one instance only).
-//! Against a real `safe-node` on loopback (`target/release/safe-node`, built by `npm run build`)
-//! and the real component (`pkg/safe_client.wasm`).
+//! them), and its wasm guards (a capped guest memory, a runaway guest interrupted, a trap that
+//! ends one instance only). Against a real `safe-node` on loopback (`target/release/safe-node`,
+//! built by `npm run build`), the real component (`pkg/safe_client.wasm`) and its
+//! fault-injection build (`pkg/faults/`, built by `node scripts/build.mjs --tests`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -139,6 +140,31 @@ async fn a_guest_past_its_memory_cap_traps_alone_and_its_calls_fail_with_interna
     let other = Safe::new(Options::new(Backend::Wasm(component()))).await.expect("second instance");
     let keypair = other.new_keypair().await.expect("a healthy instance answers");
     assert_eq!(keypair.public_key.len(), 64);
+    other.close().await;
+}
+
+#[tokio::test]
+async fn a_runaway_guest_is_interrupted_and_only_its_instance_ends() {
+    let faults = repo().join("pkg").join("faults").join("safe_client.wasm");
+    assert!(
+        faults.is_file(),
+        "{} is missing: build it with `node scripts/build.mjs --tests`",
+        faults.display()
+    );
+    let mut options = Options::new(Backend::Wasm(faults));
+    // Short enough for a test, long enough that a busy machine never trips a healthy call.
+    options.call_budget = Duration::from_secs(2);
+    let safe = Safe::new(options).await.expect("the fault-injection build starts");
+    // The guest loops forever inside `start`: only the epoch deadline can end that call.
+    let err = safe.fetch("safe://fault.spin", None).await.expect_err("a call that never returns");
+    assert_eq!(err.code(), ErrorCode::Internal, "{err}");
+    assert!(err.message().contains("interrupt"), "{err}");
+    // The instance is gone for good, as after any trap ...
+    let again = safe.new_keypair().await.expect_err("dead instance");
+    assert_eq!(again.code(), ErrorCode::Internal);
+    // ... and another instance in the same process (and its epoch thread) answers.
+    let other = Safe::new(Options::new(Backend::Wasm(component()))).await.expect("second instance");
+    assert_eq!(other.new_keypair().await.expect("a healthy instance answers").public_key.len(), 64);
     other.close().await;
 }
 
