@@ -1,6 +1,7 @@
 // Type-checks host/, tests/, scripts/ and bench/ (tsconfig.check.json) in seconds, before the
 // build: the first step of `npm test`; then checks that the host's imports run one way
-// (.dependency-cruiser.cjs). The host's WIT types are generated from wit/ by jco when
+// (.dependency-cruiser.cjs). First of all, it checks that the generated media-type table
+// (host/api/media-types.ts) is what crates/types/media-types.txt gives. The host's WIT types are generated from wit/ by jco when
 // pkg/ lacks them (a fresh clone), and dist/ is hidden from module resolution so that the tests'
 // imports of the built package resolve to host/ (see rootDirs), never to a stale build.
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,12 @@ import { $init, generateTypes } from '@bytecodealliance/jco-transpile/component'
 import ts from 'typescript';
 
 import { root } from './toolchain.mjs';
+
+try {
+  execFileSync(process.execPath, [join(root, 'scripts', 'gen-media-types.mjs'), '--check'], { stdio: 'inherit' });
+} catch {
+  process.exit(1);
+}
 
 const wit = join(root, 'wit', 'safe-client.wit');
 const bindings = join(root, 'pkg', 'js');

@@ -4,7 +4,8 @@
 // Hand-written rather than cargo-modules: that tool needs a full rust-analyzer build of the
 // workspace (minutes on two cores, and another compiler than the project's), while this reads
 // the sources in well under a second. It understands what the crates here use and no more:
-// - the module tree from `mod x;` (x.rs or x/mod.rs) starting at src/lib.rs and src/main.rs;
+// - the module tree from `mod x;` (x.rs or x/mod.rs, or the file its `#[path = "..."]` names)
+//   starting at src/lib.rs and src/main.rs;
 // - inline modules (`mod tests { ... }`, `mod bindings { generate!(..) }`) are modules too;
 // - an edge A -> B whenever A names an item of B by a path: `use crate::b::..`, `super::..`,
 //   `self::..`, a child module's name, including `use` trees with braces; a path through a
@@ -96,7 +97,14 @@ function expandUse(tree) {
 function readCrate(rootFile) {
   const modules = new Map();
   function load(path, file, dir) {
-    const src = strip(readFileSync(file, 'utf8'));
+    const raw = readFileSync(file, 'utf8');
+    // `#[path = "..."] mod x;` (read before strip() blanks the string): the file it names,
+    // relative to this file's directory.
+    const pathAttrs = new Map();
+    for (const a of raw.matchAll(/#\[path\s*=\s*"([^"]+)"\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;/g)) {
+      pathAttrs.set(a[2], join(dirname(file), a[1]));
+    }
+    const src = strip(raw);
     const info = { path, file, children: new Set(), uses: [], reexports: new Map() };
     modules.set(path.join('::'), info);
     // Walk the file, tracking inline modules so `super::` inside them resolves correctly.
@@ -115,7 +123,8 @@ function readCrate(rootFile) {
           if (sub) {
             const a = join(sub, `${name}.rs`);
             const b = join(sub, name, 'mod.rs');
-            const childFile = existsSync(a) ? a : existsSync(b) ? b : null;
+            const named = pathAttrs.get(name);
+            const childFile = named && existsSync(named) ? named : existsSync(a) ? a : existsSync(b) ? b : null;
             if (childFile) load([...path, name], childFile, join(sub, name));
           }
         } else {

@@ -31,7 +31,7 @@ interface Expect {
 
 interface Vector {
   name: string;
-  kind: 'parse' | 'parseXorUrl' | 'encode' | 'edit';
+  kind: 'parse' | 'parseXorUrl' | 'encode' | 'edit' | 'mediaType';
   url?: string;
   encode?: Record<string, unknown>;
   op?: 'contentVersion' | 'subNames' | 'path';
@@ -39,10 +39,19 @@ interface Vector {
   expect?: Expect | string;
   error?: { code: string; message: string };
   ambiguousIn?: XorUrlBase[];
+  /** `mediaType`: the MIME type and its code (`0x5000`). */
+  mediaType?: string;
+  code?: string;
   derivation: string;
 }
 
 const vectors: Vector[] = JSON.parse(readFileSync(new URL('./vectors/safeurl.json', import.meta.url), 'utf8'));
+/** The media-type table both SafeUrls are generated from: `[code, MIME type]` per line. */
+const mediaTypes: [string, string][] = readFileSync(new URL('../crates/types/media-types.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#'))
+  .map((l) => l.split(/\s+/) as [string, string]);
 const BASES: XorUrlBase[] = ['base32z', 'base32', 'base64'];
 
 /** A type tag as the vectors write it: a number, or a decimal string beyond 2^53 (a bigint). */
@@ -160,6 +169,14 @@ function runEdit(v: Vector): void {
   if (v.op === 'contentVersion') expect(after.contentVersion).toBe(v.arg);
 }
 
+/** A file at xorname 0 with the vector's media type: encodes to its URL and parses back. */
+function runMediaType(v: Vector): void {
+  expect(SafeUrl.encode({ xorname: '00'.repeat(32), contentType: v.mediaType!, dataType: 'File', base: 'base32z' })).toBe(v.url);
+  const u = SafeUrl.parseXorUrl(v.url!);
+  expect(u.contentType).toBe(v.mediaType);
+  expect(u.dataType).toBe('File');
+}
+
 describe('SafeUrl vectors', () => {
   it('cover what they should', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(40);
@@ -167,10 +184,17 @@ describe('SafeUrl vectors', () => {
     for (const v of vectors) expect(v.derivation, v.name).not.toBe('');
   });
 
+  it('cover every media type of the table, with its code', () => {
+    const covered = vectors.filter((v) => v.kind === 'mediaType').map((v) => [v.code, v.mediaType]);
+    expect(mediaTypes.length).toBeGreaterThan(0);
+    expect(covered).toEqual(mediaTypes);
+  });
+
   for (const v of vectors) {
     it(`${v.kind} ${v.name}`, () => {
       if (v.kind === 'parse' || v.kind === 'parseXorUrl') runParse(v);
       else if (v.kind === 'encode') runEncode(v);
+      else if (v.kind === 'mediaType') runMediaType(v);
       else runEdit(v);
     });
   }

@@ -118,7 +118,7 @@ export class SafeBase implements AsyncDisposable {
     // The component may send to the contacts and to the nodes of the map they give (gate.ts).
     this.#engine.allow([...contacts, ...extra]);
     const request = { tag: 'connect', val: contacts.map(toWitContact) } satisfies Request;
-    await this.#run('connect', 'write', request, { ...(signal ? { signal } : {}) }, undefined, (r) => {
+    await this.#run('connect', 'write', request, 'connected', { ...(signal ? { signal } : {}) }, undefined, (r) => {
       this.#network = networkInfo(r.val);
       this.#connected = true;
     });
@@ -137,7 +137,7 @@ export class SafeBase implements AsyncDisposable {
     const piece = this.#platform.pieceBytes;
     for (let at = 0; at < data.length; at += piece) pieces.push(data.subarray(at, at + piece));
     const request = { tag: 'store-file', val: [{ kind: 'pieces' }, type] } satisfies Request;
-    return (await this.#run('storeBytes', 'read', request, args.options(options), pieces)).val;
+    return (await this.#run('storeBytes', 'read', request, 'stored', args.options(options), pieces)).val;
   }
 
   /**
@@ -149,7 +149,7 @@ export class SafeBase implements AsyncDisposable {
     if (typeof path !== 'string' || path === '') throw new SafeError('InvalidArgument', 'path must be the path of a local file');
     const type = args.mediaType(mediaType);
     const request = { tag: 'store-file', val: [{ kind: 'file', path: files.resolve(path) }, type] } satisfies Request;
-    return (await this.#run('storeFile', 'read', request, args.options(options))).val;
+    return (await this.#run('storeFile', 'read', request, 'stored', args.options(options))).val;
   }
 
   /**
@@ -162,19 +162,19 @@ export class SafeBase implements AsyncDisposable {
     const spec = this.#platform.blob(blob);
     const type = args.mediaType(mediaType);
     const request = { tag: 'store-file', val: [spec, type] } satisfies Request;
-    return (await this.#run('storeBlob', 'read', request, args.options(options))).val;
+    return (await this.#run('storeBlob', 'read', request, 'stored', args.options(options))).val;
   }
 
   /** Reads a file's bytes, or bytes `[start, end)` of it. */
   async filesGet(url: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
     const request = { tag: 'files-get', val: [args.url(url), args.range(range)] } satisfies Request;
-    return (await this.#run('filesGet', 'read', request, args.options(options))).val;
+    return (await this.#run('filesGet', 'read', request, 'bytes', args.options(options))).val;
   }
 
   /** Resolves a `safe://` URL to the data it names; for a file, optionally a byte range. */
   async fetch(url: string, range?: ByteRange, options?: CallOptions): Promise<SafeData> {
     const request = { tag: 'fetch', val: [args.url(url), args.range(range)] } satisfies Request;
-    return safeData((await this.#run('fetch', 'read', request, args.options(options))).val);
+    return safeData((await this.#run('fetch', 'read', request, 'data', args.options(options))).val);
   }
 
   /**
@@ -183,7 +183,7 @@ export class SafeBase implements AsyncDisposable {
    */
   async inspect(url: string, options?: CallOptions): Promise<SafeData[]> {
     const request = { tag: 'inspect', val: args.url(url) } satisfies Request;
-    return (await this.#run('inspect', 'read', request, args.options(options))).val.map(safeData);
+    return (await this.#run('inspect', 'read', request, 'chain', args.options(options))).val.map(safeData);
   }
 
   /**
@@ -212,7 +212,7 @@ export class SafeBase implements AsyncDisposable {
 
   /** An empty FilesContainer owned by this Safe's key pair; returns its XOR-URL. */
   async filesContainerCreate(options?: CallOptions): Promise<string> {
-    return (await this.#run('filesContainerCreate', 'read', { tag: 'files-container-create' }, args.options(options))).val;
+    return (await this.#run('filesContainerCreate', 'read', { tag: 'files-container-create' }, 'url', args.options(options))).val;
   }
 
   /**
@@ -226,8 +226,8 @@ export class SafeBase implements AsyncDisposable {
     this.#files('filesContainerCreateFrom', 'filesContainerCreate() and filesContainerAddFromRaw(bytes, url)');
     const local = await this.#walk(location, args.flag(opts.recursive, 'recursive', true), args.flag(opts.followLinks, 'followLinks', false));
     const target = dst === undefined || dst === null ? undefined : args.text(dst, 'dst', '/site');
-    const request = { tag: 'files-container-create-from', val: { local, dst: target, forceOrDelete: false, updateNrs: false } } satisfies Request;
-    const c = (await this.#run('filesContainerCreateFrom', 'read', request, opts)).val;
+    const request = { tag: 'files-container-create-from', val: { local, dst: target } } satisfies Request;
+    const c = (await this.#run('filesContainerCreateFrom', 'read', request, 'container', opts)).val;
     return [c.url, processedFiles(c.processed), filesMap(c.filesMap)];
   }
 
@@ -241,8 +241,8 @@ export class SafeBase implements AsyncDisposable {
     this.#files('filesContainerAdd', 'filesContainerAddFromRaw(bytes, url)');
     const target = args.url(url);
     const local = await this.#walk(source, false, args.flag(opts.followLinks, 'followLinks', false));
-    const val = { local, url: target, forceOrDelete: args.flag(opts.force, 'force', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
-    return versioned(await this.#run('filesContainerAdd', 'read', { tag: 'files-container-add', val } satisfies Request, opts));
+    const val = { local, url: target, force: args.flag(opts.force, 'force', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned(await this.#run('filesContainerAdd', 'read', { tag: 'files-container-add', val } satisfies Request, 'container', opts));
   }
 
   /** Adds `bytes` as a file at the path `url` names; as {@link filesContainerAdd} otherwise. */
@@ -254,7 +254,7 @@ export class SafeBase implements AsyncDisposable {
       force: args.flag(opts.force, 'force', false),
       updateNrs: args.flag(opts.updateNrs, 'updateNrs', false),
     };
-    return versioned(await this.#run('filesContainerAddFromRaw', 'read', { tag: 'files-container-add-from-raw', val } satisfies Request, opts));
+    return versioned(await this.#run('filesContainerAddFromRaw', 'read', { tag: 'files-container-add-from-raw', val } satisfies Request, 'container', opts));
   }
 
   /**
@@ -271,20 +271,20 @@ export class SafeBase implements AsyncDisposable {
     // Without recursion sub-folders are listed empty, and delete would empty them in the container.
     if (remove && !recursive) throw new SafeError('InvalidArgument', 'delete needs recursive: a sync that does not descend into sub-folders cannot tell what was deleted in them');
     const local = await this.#walk(location, recursive, args.flag(opts.followLinks, 'followLinks', false));
-    const val = { local, url: target, forceOrDelete: remove, updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
-    return versioned(await this.#run('filesContainerSync', 'read', { tag: 'files-container-sync', val } satisfies Request, opts));
+    const val = { local, url: target, delete: remove, updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
+    return versioned(await this.#run('filesContainerSync', 'read', { tag: 'files-container-sync', val } satisfies Request, 'container', opts));
   }
 
   /** Removes the file (or with `recursive` the folder) at the path `url` names. */
   async filesContainerRemovePath(url: string, options?: FilesContainerRemoveOptions): Promise<[string | null, ProcessedFiles, FilesMap]> {
     const opts: FilesContainerRemoveOptions = args.options(options);
     const val = { url: args.url(url), recursive: args.flag(opts.recursive, 'recursive', false), updateNrs: args.flag(opts.updateNrs, 'updateNrs', false) };
-    return versioned(await this.#run('filesContainerRemovePath', 'read', { tag: 'files-container-remove-path', val } satisfies Request, opts));
+    return versioned(await this.#run('filesContainerRemovePath', 'read', { tag: 'files-container-remove-path', val } satisfies Request, 'container', opts));
   }
 
   /** The container's version (null if it has none yet) and FilesMap, at the URL's `?v=` or the latest. */
   async filesContainerGet(url: string, options?: CallOptions): Promise<[string | null, FilesMap]> {
-    const c = (await this.#run('filesContainerGet', 'read', { tag: 'files-container-get', val: args.url(url) }, args.options(options))).val;
+    const c = (await this.#run('filesContainerGet', 'read', { tag: 'files-container-get', val: args.url(url) }, 'container', args.options(options))).val;
     return [c.version ?? null, filesMap(c.filesMap)];
   }
 
@@ -293,7 +293,7 @@ export class SafeBase implements AsyncDisposable {
   /** Registers the top name `topName` (e.g. "mysite") to this Safe's key pair; returns its map's URL. */
   async nrsCreate(topName: string, options?: CallOptions): Promise<string> {
     const request = { tag: 'nrs-create', val: args.publicName(topName, 'topName') } satisfies Request;
-    return (await this.#run('nrsCreate', 'read', request, args.options(options))).val;
+    return (await this.#run('nrsCreate', 'read', request, 'url', args.options(options))).val;
   }
 
   /**
@@ -303,26 +303,26 @@ export class SafeBase implements AsyncDisposable {
    */
   async nrsAssociate(name: string, link: string, options?: CallOptions): Promise<string> {
     const request = { tag: 'nrs-associate', val: [args.publicName(name), args.url(link, 'link')] } satisfies Request;
-    return (await this.#run('nrsAssociate', 'read', request, args.options(options))).val;
+    return (await this.#run('nrsAssociate', 'read', request, 'url', args.options(options))).val;
   }
 
   /** As {@link nrsAssociate}, registering the top name first if needed; also says whether it did. */
   async nrsAdd(name: string, link: string, options?: CallOptions): Promise<[string, boolean]> {
     const request = { tag: 'nrs-add', val: [args.publicName(name), args.url(link, 'link')] } satisfies Request;
-    return (await this.#run('nrsAdd', 'read', request, args.options(options))).val;
+    return (await this.#run('nrsAdd', 'read', request, 'nrs-added', args.options(options))).val;
   }
 
   /** Removes the link of the public name `name`; returns the NRS URL with the new version. */
   async nrsRemove(name: string, options?: CallOptions): Promise<string> {
     const request = { tag: 'nrs-remove', val: args.publicName(name) } satisfies Request;
-    return (await this.#run('nrsRemove', 'read', request, args.options(options))).val;
+    return (await this.#run('nrsRemove', 'read', request, 'url', args.options(options))).val;
   }
 
   /** What `name` links to (null if nothing) and its top name's whole map, at `version` or the latest. */
   async nrsGet(name: string, version?: string | null, options?: CallOptions): Promise<[string | null, NrsMap]> {
     const at = version === undefined || version === null ? undefined : args.text(version, 'version', 'hy8...');
     const request = { tag: 'nrs-get', val: [args.publicName(name), at] } satisfies Request;
-    const n = (await this.#run('nrsGet', 'read', request, args.options(options))).val;
+    const n = (await this.#run('nrsGet', 'read', request, 'nrs', args.options(options))).val;
     return [n.link ?? null, toNrsMap(n.nrsMap)];
   }
 
@@ -332,19 +332,19 @@ export class SafeBase implements AsyncDisposable {
   async multimapCreate(name: string | null | undefined, tag: number | bigint, options?: CallOptions): Promise<string> {
     const named = name === undefined || name === null ? undefined : fromHex(args.hex64(name, 'name'));
     const request = { tag: 'multimap-create', val: [named, args.u64(tag, 'tag')] } satisfies Request;
-    return (await this.#run('multimapCreate', 'read', request, args.options(options))).val;
+    return (await this.#run('multimapCreate', 'read', request, 'url', args.options(options))).val;
   }
 
   /** The current entries whose key is `key`. */
   async multimapGetByKey(url: string, key: ArrayBufferView, options?: CallOptions): Promise<MultimapEntry[]> {
     const request = { tag: 'multimap-get-by-key', val: [args.url(url), args.ownedBytes(key, 'key')] } satisfies Request;
-    return (await this.#run('multimapGetByKey', 'read', request, args.options(options))).val;
+    return (await this.#run('multimapGetByKey', 'read', request, 'multimap', args.options(options))).val;
   }
 
   /** The entry with hash `hash`. */
   async multimapGetByHash(url: string, hash: string, options?: CallOptions): Promise<MultimapEntry> {
     const request = { tag: 'multimap-get-by-hash', val: [args.url(url), args.hex64(hash, 'hash')] } satisfies Request;
-    const [entry] = (await this.#run('multimapGetByHash', 'read', request, args.options(options))).val;
+    const [entry] = (await this.#run('multimapGetByHash', 'read', request, 'multimap', args.options(options))).val;
     if (entry === undefined) throw new SafeError('Internal', 'the Safe client component found the entry but gave none back; please report this');
     return entry;
   }
@@ -358,7 +358,7 @@ export class SafeBase implements AsyncDisposable {
       value: args.ownedBytes(entry[1], 'entry value'),
       replace: args.hashes(replace, 'replace') ?? [],
     };
-    return (await this.#run('multimapInsert', 'read', { tag: 'multimap-insert', val } satisfies Request, args.options(options))).val;
+    return (await this.#run('multimapInsert', 'read', { tag: 'multimap-insert', val } satisfies Request, 'entry-hash', args.options(options))).val;
   }
 
   /** Removes the entries `hashes`; returns the hash of the removal. */
@@ -366,24 +366,24 @@ export class SafeBase implements AsyncDisposable {
     const list = args.hashes(hashes, 'hashes');
     if (!list || list.length === 0) throw new SafeError('InvalidArgument', 'hashes must list at least one entry hash to remove');
     const request = { tag: 'multimap-remove', val: [args.url(url), list] } satisfies Request;
-    return (await this.#run('multimapRemove', 'read', request, args.options(options))).val;
+    return (await this.#run('multimapRemove', 'read', request, 'entry-hash', args.options(options))).val;
   }
 
   // ---- keys ------------------------------------------------------------------------------
 
   /** A fresh ed25519 key pair (made inside the client; nothing is sent). */
   async newKeypair(options?: CallOptions): Promise<Keypair> {
-    return (await this.#run('newKeypair', 'read', { tag: 'new-keypair' }, args.options(options))).val;
+    return (await this.#run('newKeypair', 'read', { tag: 'new-keypair' }, 'keypair', args.options(options))).val;
   }
 
   /** The key pair this Safe signs with: it owns the registers it creates. */
   async getKeypair(options?: CallOptions): Promise<Keypair> {
-    return (await this.#run('getKeypair', 'read', { tag: 'get-keypair' }, args.options(options))).val;
+    return (await this.#run('getKeypair', 'read', { tag: 'get-keypair' }, 'keypair', args.options(options))).val;
   }
 
   /** Makes this Safe sign with `keypair` (or the key pair of a secret key) from now on. */
   async setKeypair(keypair: Keypair | string, options?: CallOptions): Promise<void> {
-    await this.#run('setKeypair', 'write', { tag: 'set-keypair', val: args.secretKey(keypair, 'keypair') }, args.options(options));
+    await this.#run('setKeypair', 'write', { tag: 'set-keypair', val: args.secretKey(keypair, 'keypair') }, 'done', args.options(options));
   }
 
   /**
@@ -392,20 +392,20 @@ export class SafeBase implements AsyncDisposable {
    */
   async keysCreatePreloadTestCoins(amount: string, options?: CallOptions): Promise<[string, Keypair]> {
     const request = { tag: 'keys-create-preload-test-coins', val: args.amount(amount) } satisfies Request;
-    return (await this.#run('keysCreatePreloadTestCoins', 'read', request, args.options(options))).val;
+    return (await this.#run('keysCreatePreloadTestCoins', 'read', request, 'key-created', args.options(options))).val;
   }
 
   /** A new key preloaded with `amount` coins from `fromSecretKey`'s account (or the faucet). */
   async keysCreateAndPreload(amount: string, fromSecretKey?: string, options?: CallOptions): Promise<[string, Keypair]> {
     const from = fromSecretKey === undefined || fromSecretKey === null ? undefined : args.secretKey(fromSecretKey, 'fromSecretKey');
     const request = { tag: 'keys-create-and-preload', val: [args.amount(amount), from] } satisfies Request;
-    return (await this.#run('keysCreateAndPreload', 'read', request, args.options(options))).val;
+    return (await this.#run('keysCreateAndPreload', 'read', request, 'key-created', args.options(options))).val;
   }
 
   /** The balance of the key with `secretKey`, as a decimal string in shortest form (`'9'`). */
   async keysBalance(secretKey: string, options?: CallOptions): Promise<string> {
     const request = { tag: 'keys-balance', val: args.secretKey(secretKey) } satisfies Request;
-    return (await this.#run('keysBalance', 'read', request, args.options(options))).val;
+    return (await this.#run('keysBalance', 'read', request, 'balance', args.options(options))).val;
   }
 
   /** Pays `amount` coins from `fromSecretKey`'s account to the key at `toUrl`; returns the transfer id. */
@@ -415,7 +415,7 @@ export class SafeBase implements AsyncDisposable {
       fromSecretKey: args.secretKey(fromSecretKey, 'fromSecretKey'),
       toUrl: args.url(toUrl, 'toUrl'),
     };
-    return (await this.#run('keysTransfer', 'read', { tag: 'keys-transfer', val } satisfies Request, args.options(options))).val;
+    return (await this.#run('keysTransfer', 'read', { tag: 'keys-transfer', val } satisfies Request, 'transfer-id', args.options(options))).val;
   }
 
   // ---- registers -------------------------------------------------------------------------
@@ -427,19 +427,19 @@ export class SafeBase implements AsyncDisposable {
   async registerCreate(name: string | null | undefined, tag: number | bigint, contentType?: string, options?: CallOptions): Promise<string> {
     const named = name === undefined || name === null ? undefined : fromHex(args.hex64(name, 'name'));
     const val = { name: named, tag: args.u64(tag, 'tag'), contentType: args.mediaType(contentType, 'contentType') };
-    return (await this.#run('registerCreate', 'read', { tag: 'register-create', val } satisfies Request, args.options(options))).val;
+    return (await this.#run('registerCreate', 'read', { tag: 'register-create', val } satisfies Request, 'url', args.options(options))).val;
   }
 
   /** The register's current entries: those no later entry supersedes (several after concurrent writes). */
   async registerRead(url: string, options?: CallOptions): Promise<RegisterEntry[]> {
     const request = { tag: 'register-read', val: args.url(url) } satisfies Request;
-    return (await this.#run('registerRead', 'read', request, args.options(options))).val;
+    return (await this.#run('registerRead', 'read', request, 'entries', args.options(options))).val;
   }
 
   /** One entry of the register, by its hash. */
   async registerReadEntry(url: string, hash: string, options?: CallOptions): Promise<Uint8Array> {
     const request = { tag: 'register-read-entry', val: [args.url(url), args.hex64(hash, 'hash')] } satisfies Request;
-    return (await this.#run('registerReadEntry', 'read', request, args.options(options))).val;
+    return (await this.#run('registerReadEntry', 'read', request, 'entry', args.options(options))).val;
   }
 
   /**
@@ -449,7 +449,7 @@ export class SafeBase implements AsyncDisposable {
   async registerWrite(url: string, entry: ArrayBufferView, parents?: string[], options?: CallOptions): Promise<string> {
     const list = args.hashes(parents, 'parents');
     const val = { url: args.url(url), entry: args.ownedBytes(entry, 'entry'), parents: list };
-    return (await this.#run('registerWrite', 'read', { tag: 'register-write', val } satisfies Request, args.options(options))).val;
+    return (await this.#run('registerWrite', 'read', { tag: 'register-write', val } satisfies Request, 'entry-hash', args.options(options))).val;
   }
 
   /**
@@ -508,16 +508,18 @@ export class SafeBase implements AsyncDisposable {
 
   /**
    * Runs `request` under the lock (`mode`), reporting it as `name`; resolves with the WIT response
-   * of that operation, its type given by the request's tag.
+   * the method expects (`expects`, the response case that operation gives; another answer is an
+   * `Internal` error), typed by that case.
    */
-  async #run<R extends Request>(
+  async #run<T extends Wit.Response['tag']>(
     name: string,
     mode: 'read' | 'write',
-    request: R,
+    request: Request,
+    expects: T,
     options: CallOptions,
     pieces?: Uint8Array[],
-    onSuccess?: (response: ResponseTo<R['tag']>) => void,
-  ): Promise<ResponseTo<R['tag']>> {
+    onSuccess?: (response: ResponseTo<T>) => void,
+  ): Promise<ResponseTo<T>> {
     const { signal, onProgress } = options;
     if (this.#closed) throw closedError();
     checkSignal(signal);
@@ -529,7 +531,7 @@ export class SafeBase implements AsyncDisposable {
       if (this.#closed) throw closedError();
       checkSignal(signal);
       const id = ++this.#calls;
-      const { call, result } = this.#engine.run(request, { onProgress, ...(pieces ? { pieces } : {}) });
+      const { call, result } = this.#engine.run(request, expects, { onProgress, ...(pieces ? { pieces } : {}) });
       const { publish, debug } = this.#platform;
       publish({ phase: 'start', name, id });
       debug('%s #%d.%d started', name, this.#instance, id);
@@ -554,7 +556,7 @@ export class SafeBase implements AsyncDisposable {
 }
 
 /** An add, sync or removal as sn_api returned it: the new version, what was done, the FilesMap. */
-function versioned({ val: c }: ResponseTo<'files-container-add'>): [string | null, ProcessedFiles, FilesMap] {
+function versioned({ val: c }: ResponseTo<'container'>): [string | null, ProcessedFiles, FilesMap] {
   return [c.version ?? null, processedFiles(c.processed), filesMap(c.filesMap)];
 }
 

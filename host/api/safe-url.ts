@@ -20,6 +20,7 @@
 import { sha3_256 } from '@noble/hashes/sha3.js';
 
 import { SafeError } from '../core/errors.js';
+import { MEDIA_TYPES } from './media-types.js';
 import type { XorUrlBase } from './types.js';
 
 /** Which kind of network data a URL names. */
@@ -58,67 +59,18 @@ const DATA_TYPES: readonly DataType[] = ['SafeKey', 'File', 'Register', 'Spentbo
 /** Content types by code 0..4. */
 const NAMED_CONTENT_TYPES = ['Raw', 'Wallet', 'FilesContainer', 'NrsMapContainer', 'Multimap'] as const;
 
-/**
- * MIME types by range: the code of a type is the range start plus its index. Part of the format
- * (a copy of crates/types/src/media_types.rs): never reorder, only append.
- */
-const MEDIA_TYPE_RANGES: readonly (readonly [number, readonly string[]])[] = [
-  [0x5000, [
-    'application/x-abiword', 'application/octet-stream', 'application/vnd.amazon.ebook', 'application/x-bzip',
-    'application/x-bzip2', 'application/x-csh', 'application/msword',
-    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    'application/vnd.ms-fontobject', 'application/epub+zip', 'application/ecmascript',
-    'application/java-archive', 'application/javascript', 'application/json',
-    'application/vnd.apple.installer+xml', 'application/vnd.oasis.opendocument.presentation',
-    'application/vnd.oasis.opendocument.spreadsheet', 'application/vnd.oasis.opendocument.text',
-    'application/ogg', 'application/pdf', 'application/vnd.ms-powerpoint',
-    'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-    'application/x-rar-compressed', 'application/rtf', 'application/x-sh', 'application/x-shockwave-flash',
-    'application/x-tar', 'application/typescript', 'application/vnd.visio', 'application/xhtml+xml',
-    'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    'application/xml', 'application/vnd.mozilla.xul+xml', 'application/zip', 'application/x-7z-compressed',
-    'application/ld+json', 'application/rdf+xml',
-  ]],
-  [0x8000, [
-    'audio/aac', 'audio/midi', 'audio/x-midi', 'audio/ogg', 'audio/wav', 'audio/webm', 'audio/3gpp',
-    'audio/3gpp2', 'audio/mp4', 'audio/mpeg',
-  ]],
-  [0x9000, [
-    'font/otf', 'font/ttf', 'font/woff', 'font/woff2',
-  ]],
-  [0xa000, [
-    'image/bmp', 'image/gif', 'image/x-icon', 'image/jpeg', 'image/png', 'image/svg+xml', 'image/tiff',
-    'image/webp',
-  ]],
-  [0xd000, [
-    'multipart/byteranges',
-  ]],
-  [0xe000, [
-    'text/css', 'text/csv', 'text/html', 'text/calendar', 'text/markdown', 'text/n3', 'text/plain',
-    'text/turtle', 'text/x-markdown', 'text/xml',
-  ]],
-  [0xf000, [
-    'video/x-msvideo', 'video/mpeg', 'video/ogg', 'video/webm', 'video/3gpp', 'video/3gpp2', 'video/jpeg',
-    'video/mp4',
-  ]],
-];
+/** MIME types by code (generated from crates/types/media-types.txt: see ./media-types.ts). */
+const MEDIA_TYPE_BY_CODE: ReadonlyMap<number, string> = new Map(MEDIA_TYPES);
+/** Codes by MIME type. */
+const MEDIA_TYPE_CODES: ReadonlyMap<string, number> = new Map(MEDIA_TYPES.map(([code, type]) => [type, code]));
 
 function contentTypeCode(contentType: string): number | undefined {
   const named = (NAMED_CONTENT_TYPES as readonly string[]).indexOf(contentType);
-  if (named >= 0) return named;
-  for (const [start, list] of MEDIA_TYPE_RANGES) {
-    const i = list.indexOf(contentType);
-    if (i >= 0) return start + i;
-  }
-  return undefined;
+  return named >= 0 ? named : MEDIA_TYPE_CODES.get(contentType);
 }
 
 function contentTypeOf(code: number): ContentType | undefined {
-  if (code < NAMED_CONTENT_TYPES.length) return NAMED_CONTENT_TYPES[code];
-  for (const [start, list] of MEDIA_TYPE_RANGES) {
-    if (code >= start && code - start < list.length) return list[code - start];
-  }
-  return undefined;
+  return code < NAMED_CONTENT_TYPES.length ? NAMED_CONTENT_TYPES[code] : MEDIA_TYPE_BY_CODE.get(code);
 }
 
 // ---------------------------------------------------------------- codecs

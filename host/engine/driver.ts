@@ -18,7 +18,7 @@ import { fromComponentError } from '../core/errors.js';
 import { toWitAddress } from './address.js';
 import { ByteSource } from './byte-source.js';
 import { SendGate, addressKey } from './gate.js';
-import type { EngineOptions, FromWorker, Request, SourceSpec, ToWorker, WireError } from './protocol.js';
+import type { EngineOptions, FromWorker, Request, Sendable, SourceSpec, ToWorker, WireError } from './protocol.js';
 
 type ClientExports = { Client: typeof Wit.Client };
 /** Posts a message to the main thread. */
@@ -116,18 +116,21 @@ export class Driver {
    */
   #open(call: number, request: Request): Wit.Request {
     const open = (spec: SourceSpec): ByteSource => this.#openSource(call, spec);
+    const openLocal = ({ location, items }: Sendable<Wit.LocalItems>): Wit.LocalItems => ({
+      location,
+      items: items.map((item): Wit.LocalItem => (item.kind.tag === 'file' ? { ...item, kind: { tag: 'file', val: open(item.kind.val) } } : { ...item, kind: item.kind })),
+    });
     switch (request.tag) {
       case 'store-file': {
         const [spec, mediaType] = request.val;
         return { tag: 'store-file', val: [open(spec), mediaType] };
       }
       case 'files-container-create-from':
+        return { tag: request.tag, val: { ...request.val, local: openLocal(request.val.local) } };
       case 'files-container-add':
-      case 'files-container-sync': {
-        const { local } = request.val;
-        const items = local.items.map((item): Wit.LocalItem => (item.kind.tag === 'file' ? { ...item, kind: { tag: 'file', val: open(item.kind.val) } } : { ...item, kind: item.kind }));
-        return { tag: request.tag, val: { ...request.val, local: { location: local.location, items } } };
-      }
+        return { tag: request.tag, val: { ...request.val, local: openLocal(request.val.local) } };
+      case 'files-container-sync':
+        return { tag: request.tag, val: { ...request.val, local: openLocal(request.val.local) } };
       default:
         return request;
     }

@@ -14,7 +14,7 @@
 import type { Contact } from '../core/contacts.js';
 import { SafeError, revive } from '../core/errors.js';
 import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
-import { RESPONSES, type FromWorker, type Relay, type Request, type ResponseTo, type Shutdown, type ToWorker } from './protocol.js';
+import type { FromWorker, Relay, Request, ResponseTo, Shutdown, ToWorker } from './protocol.js';
 
 /** The main thread's end of an engine worker. */
 export interface EnginePort {
@@ -119,18 +119,17 @@ export class Engine {
   #relayWaiter: { resolve(contacts: string[]): void; reject(error: SafeError): void } | undefined;
 
   /**
-   * Starts an operation in the worker; its response (the WIT variant that operation gives) or its
-   * error settles the Promise.
+   * Starts an operation in the worker; its response, which must be the case `expects` (the one
+   * that operation gives), or its error settles the Promise.
    */
-  run<R extends Request>(request: R, extras: RunExtras = {}): { call: number; result: Promise<ResponseTo<R['tag']>> } {
+  run<T extends Wit.Response['tag']>(request: Request, expects: T, extras: RunExtras = {}): { call: number; result: Promise<ResponseTo<T>> } {
     const call = this.#nextCall++;
-    const result = new Promise<ResponseTo<R['tag']>>((resolve, reject) => {
+    const result = new Promise<ResponseTo<T>>((resolve, reject) => {
       if (this.#failure) {
         reject(this.#failure);
         return;
       }
-      const expects: Wit.Response['tag'] = RESPONSES[request.tag];
-      // Safe: `#onMessage` resolves only with a response whose tag is `expects`, i.e. RESPONSES[R['tag']].
+      // Safe: `#onMessage` resolves only with a response whose tag is `expects`.
       const settle = resolve as (response: Wit.Response) => void;
       this.#pending.set(call, { expects, resolve: settle, reject, onProgress: extras.onProgress });
       if (extras.pieces && extras.pieces.length > 0) {

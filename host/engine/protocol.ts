@@ -42,52 +42,12 @@ export type Sendable<T> = T extends Wit.ByteSource
 /** An operation as the main thread asks for it: the WIT request, its sources described. */
 export type Request = Sendable<Wit.Request>;
 
-/** The name of an operation: the tag of its WIT request. */
-export type Operation = Wit.Request['tag'];
-
 /**
- * The response each operation completes with. The WIT gives `start` one `response` variant for
- * every request, so this pairing is the host's; the engine checks each completion against it.
+ * The WIT response of the case `T`. The WIT gives `start` one `response` variant for every
+ * request; each method of the API says which case its operation gives (the engine checks each
+ * completion against it), so the pairing lives next to the method that makes the request.
  */
-export const RESPONSES = {
-  connect: 'connected',
-  'store-bytes': 'stored',
-  'store-file': 'stored',
-  'files-get': 'bytes',
-  fetch: 'data',
-  'new-keypair': 'keypair',
-  'get-keypair': 'keypair',
-  'set-keypair': 'done',
-  'register-create': 'url',
-  'register-read': 'entries',
-  'register-read-entry': 'entry',
-  'register-write': 'entry-hash',
-  'keys-create-preload-test-coins': 'key-created',
-  'keys-create-and-preload': 'key-created',
-  'keys-balance': 'balance',
-  'keys-transfer': 'transfer-id',
-  inspect: 'chain',
-  'files-container-create': 'url',
-  'files-container-create-from': 'container',
-  'files-container-add': 'container',
-  'files-container-add-from-raw': 'container',
-  'files-container-sync': 'container',
-  'files-container-remove-path': 'container',
-  'files-container-get': 'container',
-  'nrs-create': 'url',
-  'nrs-associate': 'url',
-  'nrs-add': 'nrs-added',
-  'nrs-remove': 'url',
-  'nrs-get': 'nrs',
-  'multimap-create': 'url',
-  'multimap-get-by-key': 'multimap',
-  'multimap-get-by-hash': 'multimap',
-  'multimap-insert': 'entry-hash',
-  'multimap-remove': 'entry-hash',
-} as const satisfies Record<Operation, Wit.Response['tag']>;
-
-/** The WIT response operation `O` completes with. */
-export type ResponseTo<O extends Operation> = Extract<Wit.Response, { tag: (typeof RESPONSES)[O] }>;
+export type ResponseTo<T extends Wit.Response['tag']> = Extract<Wit.Response, { tag: T }>;
 
 /** Main thread to worker: a batch of these per message. */
 export type ToWorker =

@@ -99,7 +99,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const refresh = (): Promise<void> => {
     lastRefresh = Date.now();
     refreshing ??= engine
-      .run({ tag: 'connect', val: options.bootstrap.map(toWitContact) })
+      .run({ tag: 'connect', val: options.bootstrap.map(toWitContact) }, 'connected')
       .result.then(
         () => undefined,
         (e: unknown) => log(`relay: could not fetch the network map: ${e instanceof Error ? e.message : String(e)}`),
@@ -110,7 +110,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     return refreshing;
   };
   try {
-    await engine.run({ tag: 'connect', val: options.bootstrap.map(toWitContact) }).result;
+    await engine.run({ tag: 'connect', val: options.bootstrap.map(toWitContact) }, 'connected').result;
   } catch (e) {
     await engine.close(new SafeError('Closed', 'the relay stopped'));
     throw e;

@@ -14,12 +14,12 @@ use safe_types::keys::Keypair;
 use safe_types::{NetworkMap, XorUrlBase};
 use tracing::warn;
 
-use crate::events::{Completion, OpId, Progress};
+use crate::events::{OpId, Progress};
 use crate::net::{Net, Shared};
 use crate::tasks::Tasks;
 use crate::timers::Timers;
 use crate::transport::{Transmit, Transport};
-use crate::{Error, ErrorCode, Operation};
+use crate::{Completion, Error, ErrorCode, Operation};
 
 /// Guards against a driver step that never settles (a bug): at most this many rounds of
 /// "process events, run operations" per input.

@@ -1,9 +1,7 @@
-//! What the client reports to its driver besides datagrams: operation ids, progress, and
-//! completions. A leaf module (apart from the result types), so that the shared network state,
-//! the task runner and the operations use these without using the client itself.
-
-use crate::error::Error;
-use crate::ops::Output;
+//! What the client reports to its driver besides datagrams and completions (which carry an
+//! [`Output`](crate::Output), so they live with it in `ops::operation`): operation ids and
+//! progress. A leaf module, so that the shared network state, the task runner and the
+//! operations use these without using the client itself.
 
 /// Identifies an operation from `start` to its completion.
 pub type OpId = u64;
@@ -30,13 +28,4 @@ pub enum ProgressUnit {
     Bytes,
     /// Files of a folder.
     Files,
-}
-
-/// An operation that finished.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
-    /// The id `start` returned.
-    pub id: OpId,
-    /// What it gave, or why it failed.
-    pub result: Result<Output, Error>,
 }

@@ -17,12 +17,12 @@ mod transport;
 
 pub use client::{Client, Config};
 pub use error::{Error, ErrorCode};
-pub use events::{Completion, OpId, Progress, ProgressUnit};
+pub use events::{OpId, Progress, ProgressUnit};
 pub use ops::{
-    ByteRange, Contact, ContainerResult, FileChange, FileInfo, FilesContainerData, FilesMap,
-    KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapData, MultimapEntry, NetworkInfo,
-    NrsEntryData, NrsMapContainerData, Operation, Output, ProcessedFiles, PublicFile, RegisterData,
-    RegisterEntry, SafeData, SafeKeyData,
+    ByteRange, Completion, Contact, ContainerResult, FileChange, FileInfo, FilesContainerData,
+    FilesMap, KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapData, MultimapEntry,
+    NetworkInfo, NrsEntryData, NrsMapContainerData, Operation, Output, ProcessedFiles, PublicFile,
+    RegisterData, RegisterEntry, SafeData, SafeKeyData,
 };
 pub use safe_types;
 pub use source::{ByteSource, Source};

@@ -285,8 +285,8 @@ fn only_the_owner_writes_a_multimap() {
     let url = multimap_create(&mut sim, 7);
     let h = insert(&mut sim, &url, "k", "v", &[]).expect("owner inserts");
     set_new_keypair(&mut sim);
-    assert_code(insert(&mut sim, &url, "k", "w", &[&h]), ErrorCode::NotOwner, "setKeypair");
-    assert_code(remove(&mut sim, &url, &[&h]), ErrorCode::NotOwner, "setKeypair");
+    assert_code(insert(&mut sim, &url, "k", "w", &[&h]), ErrorCode::NotOwner, "set_keypair");
+    assert_code(remove(&mut sim, &url, &[&h]), ErrorCode::NotOwner, "set_keypair");
     // The nodes refuse it too when the client does not check first.
     let op = Operation::RegisterWrite {
         url: url.clone(),
@@ -414,7 +414,7 @@ fn unknown_names_versions_and_maps_are_not_found() {
     );
     assert_code(fetch(&mut sim, "safe://nosub.site"), ErrorCode::NotFound, "nosub.site");
     assert_code(fetch(&mut sim, "safe://nowhere"), ErrorCode::NotFound, "no NRS map");
-    assert_code(associate(&mut sim, "a.nowhere", &f), ErrorCode::NotFound, "nrsCreate");
+    assert_code(associate(&mut sim, "a.nowhere", &f), ErrorCode::NotFound, "nrs_create");
     assert_code(nrs_remove(&mut sim, "nowhere"), ErrorCode::NotFound, "no NRS map");
     assert_code(nrs_get(&mut sim, "nowhere", None), ErrorCode::NotFound, "no NRS map");
     let (link, version, map) =
@@ -602,8 +602,8 @@ fn concurrent_links_of_one_name_are_a_conflict_until_associated_again() {
     associate_top(&mut sim, "calm.race", &f1);
     // A second entry for the name beside the first, as a concurrent writer leaves it.
     insert(&mut sim, "safe://race", "race", &f2, &[]).expect("concurrent entry");
-    assert_code(nrs_get(&mut sim, "race", None), ErrorCode::Conflict, "nrsAssociate");
-    assert_code(fetch(&mut sim, "safe://race"), ErrorCode::Conflict, "nrsAssociate");
+    assert_code(nrs_get(&mut sim, "race", None), ErrorCode::Conflict, "nrs_associate");
+    assert_code(fetch(&mut sim, "safe://race"), ErrorCode::Conflict, "nrs_associate");
     // Other names are unaffected, and the map shows the link that sorts last.
     let (link, _, map) = nrs_get(&mut sim, "calm.race", None).expect("other name");
     assert_eq!(link.as_deref(), Some(f1.as_str()));

@@ -49,7 +49,7 @@ fn an_unanswered_get_times_out_exactly_at_the_configured_timeout() {
     assert_eq!(sim.completed_at(id), Some(started + TEN_SECONDS));
     let err = completion.result.expect_err("timed out");
     assert_eq!(err.code, ErrorCode::Timeout, "{err}");
-    assert!(err.message.contains("filesGet") && err.message.contains("10 s"), "{err}");
+    assert!(err.message.contains("files_get") && err.message.contains("10 s"), "{err}");
     assert_eq!(sim.client.running(), 0);
 }
 

@@ -4,11 +4,11 @@ use std::cell::RefCell;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use safe_client::{Client, Error, ErrorCode};
+use safe_client::{Client, Error, ErrorCode, Operation, Output};
 
 use crate::bindings::exports::safe::client::client as wit;
 use crate::bindings::safe::client::datagram::{Datagram, UdpSocket};
-use crate::convert;
+use crate::convert::{self, Convert};
 
 /// The state behind one `client` resource. Exported methods take `&self`, and the host never
 /// calls back into the component while a call is running, so a `RefCell` is enough.
@@ -43,7 +43,8 @@ impl Inner {
 
 impl wit::GuestClient for ClientResource {
     fn new(options: wit::Options) -> Self {
-        let core = Client::new(convert::config(options));
+        let config = options.convert(&mut ()).unwrap_or_default();
+        let core = Client::new(config);
         Self(RefCell::new(Inner { core, sockets: Vec::new(), buf: Vec::with_capacity(1500) }))
     }
 
@@ -87,8 +88,8 @@ impl wit::GuestClient for ClientResource {
         let mut inner = self.0.borrow_mut();
         #[cfg(feature = "faults")]
         crate::faults::inject(&request, &inner.sockets)?;
-        let operation = convert::operation(request).map_err(convert::error)?;
-        let id = inner.core.start(now, operation).map_err(convert::error)?;
+        let operation: Operation = request.convert(&mut ()).map_err(wit_error)?;
+        let id = inner.core.start(now, operation).map_err(wit_error)?;
         inner.flush(now);
         Ok(id)
     }
@@ -102,16 +103,15 @@ impl wit::GuestClient for ClientResource {
 
     fn drain_progress(&self) -> Vec<wit::Progress> {
         let mut inner = self.0.borrow_mut();
-        std::iter::from_fn(|| inner.core.poll_progress()).map(convert::progress).collect()
+        std::iter::from_fn(|| inner.core.poll_progress())
+            .filter_map(|p| p.convert(&mut ()).ok())
+            .collect()
     }
 
     fn drain_completions(&self) -> Vec<wit::Completion> {
         let mut inner = self.0.borrow_mut();
         std::iter::from_fn(|| inner.core.poll_completion())
-            .map(|c| wit::Completion {
-                id: c.id,
-                outcome: c.result.map(convert::output).map_err(convert::error),
-            })
+            .map(|c| wit::Completion { id: c.id, outcome: outcome(c.result) })
             .collect()
     }
 }
@@ -124,4 +124,16 @@ impl Drop for ClientResource {
         inner.core.close(now, Error::new(ErrorCode::Cancelled, "the client was dropped"));
         inner.flush(now);
     }
+}
+
+/// The WIT form of a core error.
+fn wit_error(e: Error) -> wit::Error {
+    let message = e.message.clone();
+    e.convert(&mut ()).unwrap_or(wit::Error { code: wit::ErrorCode::Internal, message })
+}
+
+/// A finished operation's outcome in WIT form; an output that does not convert (a bug) is an
+/// `internal` error rather than a trap.
+fn outcome(result: Result<Output, Error>) -> Result<wit::Response, wit::Error> {
+    result.and_then(|output| output.convert(&mut ())).map_err(wit_error)
 }

@@ -1,22 +1,151 @@
-//! Conversions between the WIT types and the core's types.
+//! The one conversion between the core's types (`safe_client`) and the WIT's (`wit/`), both
+//! ways, compiled into two crates: the component, where wit-bindgen generated the WIT types
+//! (`mod convert;`), and the Rust host, where wasmtime's `bindgen!` did
+//! (`#[path = "../../component/src/convert.rs"] mod convert;`). The two generators give the
+//! same type tree at the same paths (`crate::bindings::exports::safe::client::client`), so the
+//! same code converts in both; the guest uses one direction (requests in, outputs out), the host
+//! the other, and each crate compiles both, so every match below is checked exhaustive against
+//! both the core's enums and the WIT's in either build.
+//!
+//! The only types that differ between the two are the WIT resources: each crate's `resources`
+//! module names its `byte-source` type ([`WitByteSource`]), the context a conversion may need
+//! to lend one ([`Cx`]: the host's resource table, nothing in the guest) and how a source
+//! crosses in each direction.
+//!
+//! An operation is converted by its line in `both_ways!(Operation <=> wit::Request; ...)`: the
+//! core's variant and fields on the left, the WIT case and its payload (written with the same
+//! names) on the right; each named value is converted by [`Convert`] on the way, whichever way
+//! that is. Records with the same fields on both sides are listed in `record!`.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::time::Duration;
 
 use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
-    ByteRange, Config, Contact, ContainerResult, Error, ErrorCode, FileChange, FileInfo, FilesMap,
-    KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapEntry, NetworkInfo, Operation, Output,
-    Progress, ProgressUnit, PublicFile, RegisterEntry, SafeData, Source,
+    ByteRange, Config, Contact, ContainerResult, Error, ErrorCode, FileChange, FilesContainerData,
+    KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapData, MultimapEntry, NetworkInfo,
+    NrsEntryData, NrsMapContainerData, Operation, Output, Progress, ProgressUnit, PublicFile,
+    RegisterData, RegisterEntry, SafeData, SafeKeyData, Source,
 };
 
 use crate::bindings::exports::safe::client::client as wit;
 use crate::bindings::safe::client::datagram::{
     IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
 };
-use crate::source::WitSource;
+use crate::resources::{self, Cx, WitByteSource};
 
+/// A value converted to its other form: from the core's type to the WIT's, or back.
+pub(crate) trait Convert<T> {
+    /// The value as a `T`; fails when it does not fit (a name of the wrong length, a source
+    /// that cannot be lent).
+    fn convert(self, cx: &mut Cx) -> Result<T, Error>;
+}
+
+// ---- values that are the same on both sides ---------------------------------------------------
+
+macro_rules! same {
+    ($($t:ty),*) => {$(
+        impl Convert<$t> for $t {
+            fn convert(self, _: &mut Cx) -> Result<$t, Error> {
+                Ok(self)
+            }
+        }
+    )*};
+}
+same!(String, bool, u8, u16, u32, u64);
+
+impl<A: Convert<B>, B> Convert<Option<B>> for Option<A> {
+    fn convert(self, cx: &mut Cx) -> Result<Option<B>, Error> {
+        self.map(|a| a.convert(cx)).transpose()
+    }
+}
+
+impl<A: Convert<B>, B> Convert<Vec<B>> for Vec<A> {
+    fn convert(self, cx: &mut Cx) -> Result<Vec<B>, Error> {
+        self.into_iter().map(|a| a.convert(cx)).collect()
+    }
+}
+
+impl<A: Convert<X>, B: Convert<Y>, X, Y> Convert<(X, Y)> for (A, B) {
+    fn convert(self, cx: &mut Cx) -> Result<(X, Y), Error> {
+        Ok((self.0.convert(cx)?, self.1.convert(cx)?))
+    }
+}
+
+/// A map is a WIT list of pairs, in key order.
+impl<K: Convert<K2>, V: Convert<V2>, K2, V2> Convert<Vec<(K2, V2)>> for BTreeMap<K, V> {
+    fn convert(self, cx: &mut Cx) -> Result<Vec<(K2, V2)>, Error> {
+        self.into_iter().map(|(k, v)| Ok((k.convert(cx)?, v.convert(cx)?))).collect()
+    }
+}
+
+impl<K2: Convert<K>, V2: Convert<V>, K: Ord, V> Convert<BTreeMap<K, V>> for Vec<(K2, V2)> {
+    fn convert(self, cx: &mut Cx) -> Result<BTreeMap<K, V>, Error> {
+        self.into_iter().map(|(k, v)| Ok((k.convert(cx)?, v.convert(cx)?))).collect()
+    }
+}
+
+// ---- values with another form -----------------------------------------------------------------
+
+impl Convert<Vec<u8>> for Bytes {
+    fn convert(self, _: &mut Cx) -> Result<Vec<u8>, Error> {
+        Ok(self.into())
+    }
+}
+
+impl Convert<Bytes> for Vec<u8> {
+    fn convert(self, _: &mut Cx) -> Result<Bytes, Error> {
+        Ok(self.into())
+    }
+}
+
+impl Convert<Vec<u8>> for XorName {
+    fn convert(self, _: &mut Cx) -> Result<Vec<u8>, Error> {
+        Ok(self.0.to_vec())
+    }
+}
+
+/// A name (a register's, a node's id) must be 32 bytes.
+impl Convert<XorName> for Vec<u8> {
+    fn convert(self, _: &mut Cx) -> Result<XorName, Error> {
+        let len = self.len();
+        self.try_into().map(XorName).map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("a name (an XorName, a node id) is 32 bytes, got {len}"),
+            )
+        })
+    }
+}
+
+/// A count the WIT keeps in 32 bits (the nodes of a network map).
+impl Convert<u32> for usize {
+    fn convert(self, _: &mut Cx) -> Result<u32, Error> {
+        Ok(u32::try_from(self).unwrap_or(u32::MAX))
+    }
+}
+
+impl Convert<usize> for u32 {
+    fn convert(self, _: &mut Cx) -> Result<usize, Error> {
+        Ok(usize::try_from(self).unwrap_or(usize::MAX))
+    }
+}
+
+impl Convert<WitByteSource> for Source {
+    fn convert(self, cx: &mut Cx) -> Result<WitByteSource, Error> {
+        resources::lend(self, cx)
+    }
+}
+
+impl Convert<Source> for WitByteSource {
+    fn convert(self, cx: &mut Cx) -> Result<Source, Error> {
+        resources::borrow(self, cx)
+    }
+}
+
+/// The socket address of a WIT one.
 pub(crate) fn socket_addr(a: &IpSocketAddress) -> SocketAddr {
     match a {
         IpSocketAddress::Ipv4(v4) => {
@@ -35,6 +164,7 @@ pub(crate) fn socket_addr(a: &IpSocketAddress) -> SocketAddr {
     }
 }
 
+/// The WIT form of a socket address.
 pub(crate) fn ip_socket_address(a: SocketAddr) -> IpSocketAddress {
     match a {
         SocketAddr::V4(v4) => {
@@ -53,346 +183,243 @@ pub(crate) fn ip_socket_address(a: SocketAddr) -> IpSocketAddress {
     }
 }
 
-pub(crate) fn config(o: wit::Options) -> Config {
-    Config {
-        rng_seed: None,
-        timeout: Duration::from_millis(o.timeout_ms),
-        xorurl_base: match o.xorurl_base {
-            wit::XorurlBase::Base32z => XorUrlBase::Base32z,
-            wit::XorurlBase::Base32 => XorUrlBase::Base32,
-            wit::XorurlBase::Base64 => XorUrlBase::Base64,
-        },
+impl Convert<IpSocketAddress> for SocketAddr {
+    fn convert(self, _: &mut Cx) -> Result<IpSocketAddress, Error> {
+        Ok(ip_socket_address(self))
     }
 }
 
-pub(crate) fn operation(r: wit::Request) -> Result<Operation, Error> {
-    Ok(match r {
-        wit::Request::Connect(contacts) => {
-            Operation::Connect(contacts.iter().map(contact).collect::<Result<_, _>>()?)
-        }
-        wit::Request::StoreBytes((data, media_type)) => {
-            Operation::StoreBytes { data: Bytes::from(data), media_type }
-        }
-        wit::Request::StoreFile((source, media_type)) => {
-            Operation::StoreFile { source: Source::new(WitSource(source)), media_type }
-        }
-        wit::Request::FilesGet((url, range)) => {
-            Operation::FilesGet { url, range: range.map(byte_range) }
-        }
-        wit::Request::Fetch((url, range)) => Operation::Fetch { url, range: range.map(byte_range) },
-        wit::Request::NewKeypair => Operation::NewKeypair,
-        wit::Request::GetKeypair => Operation::GetKeypair,
-        wit::Request::SetKeypair(secret_key) => Operation::SetKeypair { secret_key },
-        wit::Request::RegisterCreate(a) => Operation::RegisterCreate {
-            name: a.name.as_deref().map(|b| xorname(b, "register name")).transpose()?,
-            tag: a.tag,
-            content_type: a.content_type,
-        },
-        wit::Request::RegisterRead(url) => Operation::RegisterRead { url },
-        wit::Request::RegisterReadEntry((url, hash)) => Operation::RegisterReadEntry { url, hash },
-        wit::Request::RegisterWrite(a) => {
-            Operation::RegisterWrite { url: a.url, entry: Bytes::from(a.entry), parents: a.parents }
-        }
-        wit::Request::KeysCreatePreloadTestCoins(amount) => {
-            Operation::KeysCreatePreloadTestCoins { amount }
-        }
-        wit::Request::KeysCreateAndPreload((amount, from_secret_key)) => {
-            Operation::KeysCreateAndPreload { amount, from_secret_key }
-        }
-        wit::Request::KeysBalance(secret_key) => Operation::KeysBalance { secret_key },
-        wit::Request::KeysTransfer(a) => Operation::KeysTransfer {
-            amount: a.amount,
-            from_secret_key: a.from_secret_key,
-            to_url: a.to_url,
-        },
-        wit::Request::Inspect(url) => Operation::Inspect { url },
-        wit::Request::FilesContainerCreate => Operation::FilesContainerCreate,
-        wit::Request::FilesContainerCreateFrom(a) => {
-            Operation::FilesContainerCreateFrom { local: local_items(a.local), dst: a.dst }
-        }
-        wit::Request::FilesContainerAdd(a) => Operation::FilesContainerAdd {
-            url: required_url(a.url)?,
-            local: local_items(a.local),
-            force: a.force_or_delete,
-            update_nrs: a.update_nrs,
-        },
-        wit::Request::FilesContainerSync(a) => Operation::FilesContainerSync {
-            url: required_url(a.url)?,
-            local: local_items(a.local),
-            delete: a.force_or_delete,
-            update_nrs: a.update_nrs,
-        },
-        wit::Request::FilesContainerAddFromRaw(a) => Operation::FilesContainerAddFromRaw {
-            data: Bytes::from(a.data),
-            url: a.url,
-            force: a.force,
-            update_nrs: a.update_nrs,
-        },
-        wit::Request::FilesContainerRemovePath(a) => Operation::FilesContainerRemovePath {
-            url: a.url,
-            recursive: a.recursive,
-            update_nrs: a.update_nrs,
-        },
-        wit::Request::FilesContainerGet(url) => Operation::FilesContainerGet { url },
-        wit::Request::NrsCreate(top_name) => Operation::NrsCreate { top_name },
-        wit::Request::NrsAssociate((name, link)) => Operation::NrsAssociate { name, link },
-        wit::Request::NrsAdd((name, link)) => Operation::NrsAdd { name, link },
-        wit::Request::NrsRemove(name) => Operation::NrsRemove { name },
-        wit::Request::NrsGet((name, version)) => Operation::NrsGet { name, version },
-        wit::Request::MultimapCreate((name, tag)) => Operation::MultimapCreate {
-            name: name.as_deref().map(|b| xorname(b, "multimap name")).transpose()?,
-            tag,
-        },
-        wit::Request::MultimapGetByKey((url, key)) => {
-            Operation::MultimapGetByKey { url, key: Bytes::from(key) }
-        }
-        wit::Request::MultimapGetByHash((url, hash)) => Operation::MultimapGetByHash { url, hash },
-        wit::Request::MultimapInsert(a) => Operation::MultimapInsert {
-            url: a.url,
-            key: Bytes::from(a.key),
-            value: Bytes::from(a.value),
-            replace: a.replace,
-        },
-        wit::Request::MultimapRemove((url, hashes)) => Operation::MultimapRemove { url, hashes },
-    })
-}
-
-fn required_url(url: Option<String>) -> Result<String, Error> {
-    url.ok_or_else(|| {
-        Error::new(ErrorCode::InvalidArgument, "the operation needs the container's URL")
-    })
-}
-
-fn local_items(l: wit::LocalItems) -> LocalItems {
-    LocalItems { location: l.location, items: l.items.into_iter().map(local_item).collect() }
-}
-
-fn local_item(i: wit::LocalItem) -> LocalItem {
-    LocalItem {
-        path: i.path,
-        kind: match i.kind {
-            wit::LocalKind::File(source) => LocalKind::File(Source::new(WitSource(source))),
-            wit::LocalKind::Dir => LocalKind::Dir,
-            wit::LocalKind::Symlink((target, target_type)) => {
-                LocalKind::Symlink { target, target_type }
-            }
-        },
-        mode_bits: i.mode_bits,
-        readonly: i.readonly,
-        created: i.created,
-        modified: i.modified,
+impl Convert<SocketAddr> for IpSocketAddress {
+    fn convert(self, _: &mut Cx) -> Result<SocketAddr, Error> {
+        Ok(socket_addr(&self))
     }
 }
 
-fn xorname(bytes: &[u8], what: &str) -> Result<XorName, Error> {
-    bytes.try_into().map(XorName).map_err(|_| {
-        Error::new(ErrorCode::InvalidArgument, format!("a {what} is 32 bytes, got {}", bytes.len()))
-    })
-}
-
-fn keypair(k: KeypairInfo) -> wit::Keypair {
-    wit::Keypair { public_key: k.public_key, secret_key: k.secret_key }
-}
-
-fn contact(c: &wit::Contact) -> Result<Contact, Error> {
-    let id = c.node_id.as_deref().map(|b| xorname(b, "node id")).transpose()?;
-    Ok(Contact { addr: socket_addr(&c.address), id })
-}
-
-fn byte_range(r: wit::ByteRange) -> ByteRange {
-    ByteRange { start: r.start, end: r.end }
-}
-
-pub(crate) fn output(o: Output) -> wit::Response {
-    match o {
-        Output::Connected(NetworkInfo { nodes, epoch, replication_factor }) => {
-            wit::Response::Connected(wit::NetworkInfo {
-                nodes: u32::try_from(nodes).unwrap_or(u32::MAX),
-                epoch,
-                replication_factor,
-            })
-        }
-        Output::Stored(url) => wit::Response::Stored(url),
-        Output::Bytes(b) => wit::Response::Bytes(b.to_vec()),
-        Output::Data(data) => wit::Response::Data(safe_data(data)),
-        Output::Chain(steps) => wit::Response::Chain(steps.into_iter().map(safe_data).collect()),
-        Output::Keypair(k) => wit::Response::Keypair(keypair(k)),
-        Output::Url(url) => wit::Response::Url(url),
-        Output::Entries(entries) => wit::Response::Entries(register_entries(entries)),
-        Output::EntryHash(hash) => wit::Response::EntryHash(hash),
-        Output::Entry(bytes) => wit::Response::Entry(bytes.to_vec()),
-        Output::KeyCreated { url, keypair: k } => wit::Response::KeyCreated((url, keypair(k))),
-        Output::Balance(b) => wit::Response::Balance(b),
-        Output::TransferId(id) => wit::Response::TransferId(id),
-        Output::Container(c) => wit::Response::Container(container(c)),
-        Output::NrsAdded { url, created_top_name } => {
-            wit::Response::NrsAdded((url, created_top_name))
-        }
-        Output::Nrs { link, version, map } => {
-            wit::Response::Nrs(wit::NrsResult { link, version, nrs_map: map.into_iter().collect() })
-        }
-        Output::Multimap(entries) => wit::Response::Multimap(multimap_entries(entries)),
-        Output::Done => wit::Response::Done,
+/// The client's options: the WIT's timeout in milliseconds; a seed only the core's tests set.
+impl Convert<Config> for wit::Options {
+    fn convert(self, cx: &mut Cx) -> Result<Config, Error> {
+        Ok(Config {
+            rng_seed: None,
+            timeout: Duration::from_millis(self.timeout_ms),
+            xorurl_base: self.xorurl_base.convert(cx)?,
+        })
     }
 }
 
-fn register_entries(entries: Vec<RegisterEntry>) -> Vec<wit::RegisterEntry> {
-    entries
-        .into_iter()
-        .map(|e| wit::RegisterEntry { hash: e.hash, entry: e.entry.to_vec() })
-        .collect()
-}
-
-fn multimap_entries(entries: Vec<MultimapEntry>) -> Vec<wit::MultimapEntry> {
-    entries
-        .into_iter()
-        .map(|e| wit::MultimapEntry { hash: e.hash, key: e.key.to_vec(), value: e.value.to_vec() })
-        .collect()
-}
-
-fn file_info(info: FileInfo) -> wit::FileInfo {
-    info.into_iter().collect()
-}
-
-fn files_map(map: FilesMap) -> wit::FilesMap {
-    map.into_iter().map(|(path, info)| (path, file_info(info))).collect()
-}
-
-fn container(c: ContainerResult) -> wit::ContainerResult {
-    wit::ContainerResult {
-        url: c.url,
-        version: c.version,
-        processed: c
-            .processed
-            .into_iter()
-            .map(|(path, change)| {
-                let change = match change {
-                    FileChange::Added(link) => wit::FileChange::Added(link),
-                    FileChange::Updated(link) => wit::FileChange::Updated(link),
-                    FileChange::Removed(link) => wit::FileChange::Removed(link),
-                    FileChange::Failed(why) => wit::FileChange::Failed(why),
-                };
-                (path, change)
-            })
-            .collect(),
-        files_map: files_map(c.files_map),
+impl Convert<wit::Options> for Config {
+    fn convert(self, cx: &mut Cx) -> Result<wit::Options, Error> {
+        Ok(wit::Options {
+            timeout_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+            xorurl_base: self.xorurl_base.convert(cx)?,
+        })
     }
 }
 
-fn safe_data(d: SafeData) -> wit::SafeData {
-    match d {
-        SafeData::PublicFile(f) => wit::SafeData::PublicFile(public_file(f)),
-        SafeData::FilesContainer(c) => wit::SafeData::FilesContainer(wit::FilesContainer {
-            xorurl: c.xorurl,
-            xorname: c.xorname.0.to_vec(),
-            type_tag: c.type_tag,
-            version: c.version,
-            files_map: files_map(c.files_map),
-            metadata: c.metadata.map(file_info),
-            resolved_from: c.resolved_from,
-        }),
-        SafeData::NrsMapContainer(n) => wit::SafeData::NrsMapContainer(wit::NrsMapContainer {
-            public_name: n.public_name,
-            xorurl: n.xorurl,
-            xorname: n.xorname.0.to_vec(),
-            type_tag: n.type_tag,
-            version: n.version,
-            nrs_map: n.nrs_map.into_iter().collect(),
-            resolved_from: n.resolved_from,
-        }),
-        SafeData::NrsEntry(e) => wit::SafeData::NrsEntry(wit::NrsEntry {
-            public_name: e.public_name,
-            xorurl: e.xorurl,
-            version: e.version,
-            resolves_into: e.resolves_into,
-            resolved_from: e.resolved_from,
-        }),
-        SafeData::SafeKey(k) => wit::SafeData::SafeKey(wit::SafeKey {
-            xorurl: k.xorurl,
-            xorname: k.xorname.0.to_vec(),
-            resolved_from: k.resolved_from,
-        }),
-        SafeData::Register(r) => wit::SafeData::Register(wit::RegisterData {
-            xorurl: r.xorurl,
-            xorname: r.xorname.0.to_vec(),
-            type_tag: r.type_tag,
-            entries: register_entries(r.entries),
-            resolved_from: r.resolved_from,
-        }),
-        SafeData::Multimap(m) => wit::SafeData::Multimap(wit::MultimapData {
-            xorurl: m.xorurl,
-            xorname: m.xorname.0.to_vec(),
-            type_tag: m.type_tag,
-            entries: multimap_entries(m.entries),
-            resolved_from: m.resolved_from,
-        }),
-    }
-}
+// ---- records: the same fields on both sides ---------------------------------------------------
 
-fn public_file(f: PublicFile) -> wit::PublicFile {
-    wit::PublicFile {
-        xorurl: f.xorurl,
-        xorname: f.xorname.0.to_vec(),
-        data: f.data.to_vec(),
-        media_type: f.media_type,
-        resolved_from: f.resolved_from,
-        size: f.size,
-        metadata: f.metadata.map(file_info),
-    }
-}
-
-pub(crate) fn error(e: Error) -> wit::Error {
-    wit::Error { code: wit_code(e.code), message: e.message }
-}
-
-/// Defines the conversions of error codes both ways from one list of names, each a case of the
-/// WIT enum `error-code` (as wit-bindgen names it) and a variant of the core's [`ErrorCode`].
-/// Both matches are exhaustive, so a code added on one side and not the other fails the build,
-/// and a name missing on either side fails it too: the WIT, the core and (through the bindings
-/// jco generates from the same WIT) the TypeScript host cannot disagree.
-macro_rules! error_codes {
-    ($($code:ident),+ $(,)?) => {
-        /// The WIT code of a core code.
-        pub(crate) const fn wit_code(code: ErrorCode) -> wit::ErrorCode {
-            match code {
-                $(ErrorCode::$code => wit::ErrorCode::$code,)+
+macro_rules! record {
+    ($core:ident { $($field:ident),* $(,)? } <=> wit::$wit:ident) => {
+        impl Convert<wit::$wit> for $core {
+            fn convert(self, cx: &mut Cx) -> Result<wit::$wit, Error> {
+                let Self { $($field),* } = self;
+                Ok(wit::$wit { $( $field: $field.convert(cx)? ),* })
             }
         }
-
-        /// The core code of a WIT code.
-        #[allow(dead_code, reason = "the component only sends codes: this match is the check that the core has every WIT code")]
-        pub(crate) const fn core_code(code: wit::ErrorCode) -> ErrorCode {
-            match code {
-                $(wit::ErrorCode::$code => ErrorCode::$code,)+
+        impl Convert<$core> for wit::$wit {
+            fn convert(self, cx: &mut Cx) -> Result<$core, Error> {
+                let Self { $($field),* } = self;
+                Ok($core { $( $field: $field.convert(cx)? ),* })
             }
         }
     };
 }
 
-error_codes!(
-    InvalidArgument,
-    InvalidUrl,
-    NotFound,
-    Timeout,
-    NotConnected,
-    Network,
-    Protocol,
-    Cancelled,
-    NotOwner,
-    InsufficientBalance,
-    Conflict,
-    Internal,
-);
-
-pub(crate) fn progress(p: Progress) -> wit::Progress {
-    wit::Progress {
-        id: p.id,
-        done: p.done,
-        total: p.total,
-        unit: match p.unit {
-            ProgressUnit::Bytes => wit::ProgressUnit::Bytes,
-            ProgressUnit::Files => wit::ProgressUnit::Files,
-        },
-        item: p.item,
+/// A contact's address and node id (`addr`, `id` in the core).
+impl Convert<wit::Contact> for Contact {
+    fn convert(self, cx: &mut Cx) -> Result<wit::Contact, Error> {
+        Ok(wit::Contact { address: self.addr.convert(cx)?, node_id: self.id.convert(cx)? })
     }
 }
+
+impl Convert<Contact> for wit::Contact {
+    fn convert(self, cx: &mut Cx) -> Result<Contact, Error> {
+        Ok(Contact { addr: self.address.convert(cx)?, id: self.node_id.convert(cx)? })
+    }
+}
+
+record!(Error { code, message } <=> wit::Error);
+record!(Progress { id, done, total, unit, item } <=> wit::Progress);
+record!(ByteRange { start, end } <=> wit::ByteRange);
+record!(LocalItems { location, items } <=> wit::LocalItems);
+record!(LocalItem { path, kind, mode_bits, readonly, created, modified } <=> wit::LocalItem);
+record!(NetworkInfo { nodes, epoch, replication_factor } <=> wit::NetworkInfo);
+record!(KeypairInfo { public_key, secret_key } <=> wit::Keypair);
+record!(RegisterEntry { hash, entry } <=> wit::RegisterEntry);
+record!(MultimapEntry { hash, key, value } <=> wit::MultimapEntry);
+record!(ContainerResult { url, version, processed, files_map } <=> wit::ContainerResult);
+record!(PublicFile { metadata, xorurl, xorname, data, media_type, resolved_from, size }
+    <=> wit::PublicFile);
+record!(FilesContainerData { xorurl, xorname, type_tag, version, files_map, metadata, resolved_from }
+    <=> wit::FilesContainer);
+record!(NrsMapContainerData { public_name, xorurl, xorname, type_tag, version, nrs_map, resolved_from }
+    <=> wit::NrsMapContainer);
+record!(NrsEntryData { public_name, xorurl, version, resolves_into, resolved_from }
+    <=> wit::NrsEntry);
+record!(SafeKeyData { xorurl, xorname, resolved_from } <=> wit::SafeKey);
+record!(RegisterData { xorurl, xorname, type_tag, entries, resolved_from } <=> wit::RegisterData);
+record!(MultimapData { xorurl, xorname, type_tag, entries, resolved_from } <=> wit::MultimapData);
+
+// ---- enums and variants: one line per case ---------------------------------------------------
+
+macro_rules! both_ways {
+    ($core:ident <=> $wit:path; $(
+        $variant:ident $( ( $($tv:ident),* ) )? $( { $($fv:ident),* } )?
+        <=> $case:ident $( ( $($payload:tt)* ) )?;
+    )*) => {
+        impl Convert<$wit> for $core {
+            #[allow(unused_variables, reason = "cases without values need no context")]
+            fn convert(self, cx: &mut Cx) -> Result<$wit, Error> {
+                type W = $wit;
+                Ok(match self { $(
+                    $core::$variant $( ( $($tv),* ) )? $( { $($fv),* } )? => {
+                        $( $( let $tv = $tv.convert(cx)?; )* )?
+                        $( $( let $fv = $fv.convert(cx)?; )* )?
+                        W::$case $( ( $($payload)* ) )?
+                    }
+                )* })
+            }
+        }
+        impl Convert<$core> for $wit {
+            #[allow(unused_variables, reason = "cases without values need no context")]
+            fn convert(self, cx: &mut Cx) -> Result<$core, Error> {
+                type W = $wit;
+                Ok(match self { $(
+                    W::$case $( ( $($payload)* ) )? => {
+                        $( $( let $tv = $tv.convert(cx)?; )* )?
+                        $( $( let $fv = $fv.convert(cx)?; )* )?
+                        $core::$variant $( ( $($tv),* ) )? $( { $($fv),* } )?
+                    }
+                )* })
+            }
+        }
+    };
+}
+
+both_ways!(ErrorCode <=> wit::ErrorCode;
+    InvalidArgument <=> InvalidArgument;
+    InvalidUrl <=> InvalidUrl;
+    NotFound <=> NotFound;
+    Timeout <=> Timeout;
+    NotConnected <=> NotConnected;
+    Network <=> Network;
+    Protocol <=> Protocol;
+    Cancelled <=> Cancelled;
+    NotOwner <=> NotOwner;
+    InsufficientBalance <=> InsufficientBalance;
+    Conflict <=> Conflict;
+    Internal <=> Internal;
+);
+
+both_ways!(XorUrlBase <=> wit::XorurlBase;
+    Base32z <=> Base32z;
+    Base32 <=> Base32;
+    Base64 <=> Base64;
+);
+
+both_ways!(ProgressUnit <=> wit::ProgressUnit;
+    Bytes <=> Bytes;
+    Files <=> Files;
+);
+
+both_ways!(LocalKind <=> wit::LocalKind;
+    File(source) <=> File(source);
+    Dir <=> Dir;
+    Symlink { target, target_type } <=> Symlink((target, target_type));
+);
+
+both_ways!(FileChange <=> wit::FileChange;
+    Added(link) <=> Added(link);
+    Updated(link) <=> Updated(link);
+    Removed(link) <=> Removed(link);
+    Failed(why) <=> Failed(why);
+);
+
+both_ways!(SafeData <=> wit::SafeData;
+    PublicFile(f) <=> PublicFile(f);
+    FilesContainer(c) <=> FilesContainer(c);
+    NrsMapContainer(n) <=> NrsMapContainer(n);
+    NrsEntry(e) <=> NrsEntry(e);
+    SafeKey(k) <=> SafeKey(k);
+    Register(r) <=> Register(r);
+    Multimap(m) <=> Multimap(m);
+);
+
+// ---- operations and what they give ------------------------------------------------------------
+
+both_ways!(Operation <=> wit::Request;
+    Connect(contacts) <=> Connect(contacts);
+    StoreBytes { data, media_type } <=> StoreBytes((data, media_type));
+    StoreFile { source, media_type } <=> StoreFile((source, media_type));
+    FilesGet { url, range } <=> FilesGet((url, range));
+    Fetch { url, range } <=> Fetch((url, range));
+    Inspect { url } <=> Inspect(url);
+    NewKeypair <=> NewKeypair;
+    GetKeypair <=> GetKeypair;
+    SetKeypair { secret_key } <=> SetKeypair(secret_key);
+    KeysCreatePreloadTestCoins { amount } <=> KeysCreatePreloadTestCoins(amount);
+    KeysCreateAndPreload { amount, from_secret_key }
+        <=> KeysCreateAndPreload((amount, from_secret_key));
+    KeysBalance { secret_key } <=> KeysBalance(secret_key);
+    KeysTransfer { amount, from_secret_key, to_url }
+        <=> KeysTransfer(wit::KeysTransferArgs { amount, from_secret_key, to_url });
+    RegisterCreate { name, tag, content_type }
+        <=> RegisterCreate(wit::RegisterCreateArgs { name, tag, content_type });
+    RegisterRead { url } <=> RegisterRead(url);
+    RegisterReadEntry { url, hash } <=> RegisterReadEntry((url, hash));
+    RegisterWrite { url, entry, parents }
+        <=> RegisterWrite(wit::RegisterWriteArgs { url, entry, parents });
+    MultimapCreate { name, tag } <=> MultimapCreate((name, tag));
+    MultimapGetByKey { url, key } <=> MultimapGetByKey((url, key));
+    MultimapGetByHash { url, hash } <=> MultimapGetByHash((url, hash));
+    MultimapInsert { url, key, value, replace }
+        <=> MultimapInsert(wit::MultimapInsertArgs { url, key, value, replace });
+    MultimapRemove { url, hashes } <=> MultimapRemove((url, hashes));
+    NrsCreate { top_name } <=> NrsCreate(top_name);
+    NrsAssociate { name, link } <=> NrsAssociate((name, link));
+    NrsAdd { name, link } <=> NrsAdd((name, link));
+    NrsRemove { name } <=> NrsRemove(name);
+    NrsGet { name, version } <=> NrsGet((name, version));
+    FilesContainerCreate <=> FilesContainerCreate;
+    FilesContainerCreateFrom { local, dst }
+        <=> FilesContainerCreateFrom(wit::FilesContainerCreateFromArgs { local, dst });
+    FilesContainerAdd { local, url, force, update_nrs }
+        <=> FilesContainerAdd(wit::FilesContainerAddArgs { local, url, force, update_nrs });
+    FilesContainerAddFromRaw { data, url, force, update_nrs }
+        <=> FilesContainerAddFromRaw(wit::FilesContainerRawArgs { data, url, force, update_nrs });
+    FilesContainerSync { local, url, delete, update_nrs }
+        <=> FilesContainerSync(wit::FilesContainerSyncArgs { local, url, delete, update_nrs });
+    FilesContainerRemovePath { url, recursive, update_nrs }
+        <=> FilesContainerRemovePath(wit::FilesContainerRemoveArgs { url, recursive, update_nrs });
+    FilesContainerGet { url } <=> FilesContainerGet(url);
+);
+
+both_ways!(Output <=> wit::Response;
+    Url(url) <=> Url(url);
+    EntryHash(hash) <=> EntryHash(hash);
+    Done <=> Done;
+    Connected(info) <=> Connected(info);
+    Stored(url) <=> Stored(url);
+    Bytes(bytes) <=> Bytes(bytes);
+    Data(data) <=> Data(data);
+    Chain(steps) <=> Chain(steps);
+    Keypair(keypair) <=> Keypair(keypair);
+    KeyCreated { url, keypair } <=> KeyCreated((url, keypair));
+    Balance(balance) <=> Balance(balance);
+    TransferId(id) <=> TransferId(id);
+    Entries(entries) <=> Entries(entries);
+    Entry(entry) <=> Entry(entry);
+    Multimap(entries) <=> Multimap(entries);
+    NrsAdded { url, created_top_name } <=> NrsAdded((url, created_top_name));
+    Nrs { link, version, map } <=> Nrs(wit::NrsResult { link, version, nrs_map: map });
+    Container(result) <=> Container(result);
+);

@@ -1,8 +1,9 @@
 //! The Safe client as a WebAssembly component: glue between the WIT world `safe-client`
 //! (`wit/safe-client.wit`) and the sans-IO core of the `safe-client` crate.
 //!
-//! Nothing here decides anything the core could: the glue converts WIT types, reads the clock
-//! for each call, and after every call hands the core's datagrams to the host's sockets.
+//! Nothing here decides anything the core could: the glue converts WIT types (`convert.rs`, the
+//! conversion the Rust host compiles too), reads the clock for each call, and after every call
+//! hands the core's datagrams to the host's sockets.
 
 // wit-bindgen's generated code is outside this crate's lint policy.
 #[allow(missing_docs, unreachable_pub, unsafe_code, clippy::all)]
@@ -17,7 +18,7 @@ mod client;
 mod convert;
 #[cfg(feature = "faults")]
 mod faults;
-mod source;
+mod resources;
 
 struct Component;
 

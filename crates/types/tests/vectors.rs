@@ -12,6 +12,9 @@
 //!   errors are checked here only as failures: their messages name TypeScript arguments.
 //! - `edit`: `url` is parsed, then `op` (`contentVersion`, `subNames` or `path`) is applied with
 //!   `arg`; `expect` is the URL after, or `error` a fragment of the message.
+//! - `mediaType`: one per line of the media-type table (`crates/types/media-types.txt`, checked
+//!   below): `url` is the base32z XOR-URL of a file at xorname 0 with `mediaType`, whose `code`
+//!   it carries; encoding that address gives `url`, and parsing `url` gives the type back.
 //!
 //! The expected values were worked out by hand from the byte layout; each case's `derivation`
 //! says how. Every failure is collected, so one run lists all of them.
@@ -22,6 +25,7 @@ use safe_types::{ContentType, DataType, SafeUrl, UrlError, VersionHash, XorName,
 use serde_json::Value;
 
 const VECTORS: &str = include_str!("../../../tests/vectors/safeurl.json");
+const MEDIA_TYPES: &str = include_str!("../media-types.txt");
 const BASES: [XorUrlBase; 3] = [XorUrlBase::Base32z, XorUrlBase::Base32, XorUrlBase::Base64];
 
 fn cases() -> Vec<Value> {
@@ -240,6 +244,24 @@ fn run_edit(c: &mut Check<'_>, case: &Value) {
     }
 }
 
+fn run_media_type(c: &mut Check<'_>, case: &Value) {
+    let media_type = str_of(case, "mediaType");
+    let url = str_of(case, "url");
+    let encoded = ContentType::from_str(media_type).map_err(|e| e.to_string()).and_then(|ct| {
+        SafeUrl::new_xorurl(XorName([0; 32]), 0, ct, DataType::File, XorUrlBase::Base32z)
+            .map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+    });
+    c.eq("encode", encoded.as_deref(), Ok(url));
+    match SafeUrl::parse_xorurl(url) {
+        Ok(parsed) => {
+            c.eq("contentType", parsed.content_type().to_string().as_str(), media_type);
+            c.eq("dataType", parsed.data_type(), DataType::File);
+        }
+        Err(e) => c.fail(format!("{url} does not parse: {e}")),
+    }
+}
+
 #[test]
 fn every_vector_holds() {
     let cases = cases();
@@ -253,6 +275,7 @@ fn every_vector_holds() {
             "parseXorUrl" => run_parse(&mut c, case, true),
             "encode" => run_encode(&mut c, case),
             "edit" => run_edit(&mut c, case),
+            "mediaType" => run_media_type(&mut c, case),
             other => panic!("{name}: unknown kind {other}"),
         }
     }
@@ -292,4 +315,32 @@ fn vectors_cover_what_they_should() {
         );
     }
     assert!(cases.len() >= 40, "only {} vectors", cases.len());
+}
+
+/// Every line of the media-type table has its `mediaType` vector, with its code, and no such
+/// vector names a type the table lacks: the vectors cover every code both SafeUrls know.
+#[test]
+fn vectors_cover_every_media_type() {
+    let table: Vec<(String, String)> = MEDIA_TYPES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut fields = l.split_whitespace();
+            let code = fields.next().expect("a code").to_owned();
+            (code, fields.next().expect("a MIME type").to_owned())
+        })
+        .collect();
+    let vectors: Vec<(String, String)> = cases()
+        .iter()
+        .filter(|c| str_of(c, "kind") == "mediaType")
+        .map(|c| (str_of(c, "code").to_owned(), str_of(c, "mediaType").to_owned()))
+        .collect();
+    for entry in &table {
+        assert!(vectors.contains(entry), "no mediaType vector for {entry:?}");
+    }
+    for vector in &vectors {
+        assert!(table.contains(vector), "the mediaType vector {vector:?} is not in the table");
+    }
+    assert_eq!(vectors.len(), table.len(), "one vector per media type");
 }

@@ -25,6 +25,9 @@
 
 mod bindings;
 mod contacts;
+/// The conversion between the core's types and the WIT's, written once for the component and
+/// this host (see its header).
+#[path = "../../component/src/convert.rs"]
 mod convert;
 mod driver;
 mod engine;
@@ -40,5 +43,6 @@ pub use error::{ErrorCode, SafeError};
 pub use safe::{Backend, ContainerChange, Options, Safe};
 pub use safe_client::safe_types::XorUrlBase;
 pub use safe_client::{
-    FileChange, FilesMap, KeypairInfo, MultimapEntry, NetworkInfo, RegisterEntry, SafeData,
+    ByteRange, FileChange, FilesMap, KeypairInfo, MultimapEntry, NetworkInfo, Operation, Output,
+    RegisterEntry, SafeData,
 };

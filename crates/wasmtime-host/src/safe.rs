@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
-    ByteRange, Config, ContainerResult, FilesMap, KeypairInfo, MultimapEntry, NetworkInfo,
+    ByteRange, Config, Contact, ContainerResult, FilesMap, KeypairInfo, MultimapEntry, NetworkInfo,
     Operation, Output, RegisterEntry, SafeData,
 };
 use tokio::sync::{mpsc, oneshot, RwLock};
@@ -124,7 +124,8 @@ impl Safe {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => {
-                    let _ = ready_tx.send(Err(SafeError::new(ErrorCode::Internal, format!("no runtime: {e}"))));
+                    let _ = ready_tx
+                        .send(Err(SafeError::new(ErrorCode::Internal, format!("no runtime: {e}"))));
                     return;
                 }
             };
@@ -136,21 +137,13 @@ impl Safe {
                         driver::run(NativeEngine::new(config), rx, thread_running).await
                     }
                     Backend::Wasm(path) => {
-                        let wit_options = crate::bindings::exports::safe::client::client::Options {
-                            timeout_ms: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
-                            xorurl_base: match options.xorurl_base {
-                                XorUrlBase::Base32z => crate::bindings::exports::safe::client::client::XorurlBase::Base32z,
-                                XorUrlBase::Base32 => crate::bindings::exports::safe::client::client::XorurlBase::Base32,
-                                XorUrlBase::Base64 => crate::bindings::exports::safe::client::client::XorurlBase::Base64,
-                            },
-                        };
                         let limits = WasmOptions {
                             max_memory: options.max_memory,
                             call_budget: options.call_budget,
                             cache_dir: options.cache_dir,
                             allow: options.allow,
                         };
-                        match WasmEngine::new(&path, wit_options, limits).await {
+                        match WasmEngine::new(&path, config, limits).await {
                             Ok(engine) => {
                                 let _ = ready(Ok(()));
                                 driver::run(engine, rx, thread_running).await
@@ -185,8 +178,24 @@ impl Safe {
         })
     }
 
+    /// Runs any operation of the core and gives its output: the way to reach an operation this
+    /// API has no method of its own for (every one of the WIT's), e.g.
+    /// `safe.run(Operation::NrsGet { name: "mysite".into(), version: None })`. Under the same
+    /// lock as the methods: `Connect` and `SetKeypair` write (a `Connect` that succeeds is
+    /// recorded as [`connect`](Self::connect) records it), everything else reads.
+    pub async fn run(&self, operation: Operation) -> Result<Output, SafeError> {
+        match operation {
+            Operation::Connect(contacts) => self.connect_to(contacts).await.map(Output::Connected),
+            Operation::SetKeypair { .. } => {
+                let _guard = self.lock.write().await;
+                self.drive(operation).await
+            }
+            other => self.read(other).await,
+        }
+    }
+
     /// Runs one operation on the driver, under whatever lock the caller holds.
-    async fn run(&self, operation: Operation) -> Result<Output, SafeError> {
+    async fn drive(&self, operation: Operation) -> Result<Output, SafeError> {
         let (reply, answer) = oneshot::channel();
         self.commands.send(Command::Start { operation, reply }).map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
@@ -194,7 +203,7 @@ impl Safe {
 
     async fn read(&self, operation: Operation) -> Result<Output, SafeError> {
         let _guard = self.lock.read().await;
-        self.run(operation).await
+        self.drive(operation).await
     }
 
     /// How many operations the driver is running now (for diagnostics and tests).
@@ -221,8 +230,13 @@ impl Safe {
         } else {
             bootstrap.iter().map(|c| contacts::parse_contact(c)).collect::<Result<_, _>>()?
         };
+        self.connect_to(contacts).await
+    }
+
+    /// Connects through `contacts` (write lock), recording the network.
+    async fn connect_to(&self, contacts: Vec<Contact>) -> Result<NetworkInfo, SafeError> {
         let _guard = self.lock.write().await;
-        match self.run(Operation::Connect(contacts)).await? {
+        match self.drive(Operation::Connect(contacts)).await? {
             Output::Connected(info) => {
                 self.connected.store(true, Ordering::SeqCst);
                 if let Ok(mut n) = self.network.lock() {
@@ -595,7 +609,7 @@ impl Safe {
     /// Signs with another key pair, given its secret key (write lock).
     pub async fn set_keypair(&self, secret_key: &str) -> Result<(), SafeError> {
         let _guard = self.lock.write().await;
-        self.run(Operation::SetKeypair { secret_key: secret_key.to_owned() }).await.map(|_| ())
+        self.drive(Operation::SetKeypair { secret_key: secret_key.to_owned() }).await.map(|_| ())
     }
 
     async fn key_created(

@@ -12,10 +12,28 @@ use futures::FutureExt;
 use safe_types::wire::{Request, Response};
 use safe_types::{NetworkMap, XorName};
 
-use super::output::{NetworkInfo, OpFuture, Output};
+use super::output::{NetworkInfo, Started};
 use crate::error::{Error, ErrorCode};
 use crate::net::{node_answer, short, Net};
 use crate::transport::Target;
+
+/// Connecting's operation and output (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [connect] {
+            operations {
+                /// Learn the network map from the first contact that answers.
+                Connect(contacts: Vec<crate::ops::connect::Contact>)
+                    -> Connected = "connect" by start, offline;
+            }
+            outputs {
+                /// `Connect` succeeded.
+                Connected(crate::ops::output::NetworkInfo),
+            }
+        } }
+    };
+}
+pub(super) use table;
 
 /// A node to bootstrap from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +45,7 @@ pub struct Contact {
 }
 
 /// Starts `Operation::Connect`, given at least one contact.
-pub(super) fn start(net: Net, contacts: Vec<Contact>) -> Result<OpFuture, Error> {
+pub(super) fn start(net: Net, contacts: Vec<Contact>) -> Started<NetworkInfo> {
     if contacts.is_empty() {
         return Err(Error::invalid_argument(
             "no bootstrap contacts given: pass at least one node address",
@@ -36,7 +54,7 @@ pub(super) fn start(net: Net, contacts: Vec<Contact>) -> Result<OpFuture, Error>
     Ok(connect(net, contacts).boxed_local())
 }
 
-async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, Error> {
+async fn connect(net: Net, contacts: Vec<Contact>) -> Result<NetworkInfo, Error> {
     let count = contacts.len();
     let attempts = contacts.into_iter().map(|c| map_from(net.clone(), c).boxed_local());
     match select_ok(attempts).await {
@@ -51,7 +69,7 @@ async fn connect(net: Net, contacts: Vec<Contact>) -> Result<Output, Error> {
                 s.map_fetched = s.timers.now();
                 s.map_stale = false;
             });
-            Ok(Output::Connected(info))
+            Ok(info)
         }
         Err(last) => {
             let advice = if last.code == ErrorCode::Network {

@@ -33,12 +33,51 @@ use self_encryption::{DataMap, DataMapIndex};
 
 use super::connect::current_map;
 use super::data_map::{self, Layout, Root, MIN_ENCRYPTED_SIZE};
-use super::output::{OpFuture, Output, PublicFile};
+use super::output::{PublicFile, Started};
 use super::quorum::{first_verified, messages, store_chunk, worst};
 use crate::error::{Error, ErrorCode};
 use crate::events::ProgressUnit;
 use crate::net::Net;
 use crate::source::Source;
+
+/// The file operations and their outputs (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [files] {
+            operations {
+                /// Store bytes as a public file; gives its XOR-URL.
+                StoreBytes {
+                    /// The file's content.
+                    data: bytes::Bytes,
+                    /// A MIME type the XOR-URL format knows, or none for Raw.
+                    media_type: Option<String>,
+                } -> Stored = "store_bytes" by start_store_bytes;
+                /// Store what a source holds as a public file; gives its XOR-URL. The client
+                /// pulls the bytes as it needs them (see [`Source`](crate::Source)).
+                StoreFile {
+                    /// The file's content.
+                    source: crate::Source,
+                    /// A MIME type the XOR-URL format knows, or none for Raw.
+                    media_type: Option<String>,
+                } -> Stored = "store_file" by start_store;
+                /// Read a file's bytes.
+                FilesGet {
+                    /// The file's URL.
+                    url: String,
+                    /// Which bytes; none for all.
+                    range: Option<crate::ByteRange>,
+                } -> Bytes = "files_get" by start_get;
+            }
+            outputs {
+                /// `StoreBytes` and `StoreFile` stored the file at this XOR-URL.
+                Stored(String),
+                /// `FilesGet`'s bytes.
+                Bytes(bytes::Bytes),
+            }
+        } }
+    };
+}
+pub(super) use table;
 
 /// Encrypted chunks uploading at once (each waits for a majority of its holders).
 const UPLOADS_IN_FLIGHT: usize = 4;
@@ -63,13 +102,18 @@ pub struct ByteRange {
     pub end: Option<u64>,
 }
 
+/// Starts `Operation::StoreBytes`: as [`start_store`].
+pub(super) fn start_store_bytes(
+    net: Net,
+    data: Bytes,
+    media_type: Option<String>,
+) -> Started<String> {
+    start_store(net, Source::from_bytes(data), media_type)
+}
+
 /// Starts `Operation::StoreFile` (and `StoreBytes`): a media type the XOR-URL format knows, and
 /// a size this client can store.
-pub(super) fn start_store(
-    net: Net,
-    source: Source,
-    media_type: Option<String>,
-) -> Result<OpFuture, Error> {
+pub(super) fn start_store(net: Net, source: Source, media_type: Option<String>) -> Started<String> {
     let content_type = match media_type {
         Some(t) => ContentType::media_type(&t)?,
         None => ContentType::Raw,
@@ -80,10 +124,10 @@ pub(super) fn start_store(
 
 /// Starts `Operation::FilesGet`: a file's XOR-URL and a range that does not end before it
 /// starts.
-pub(super) fn start_get(net: Net, url: &str, range: Option<ByteRange>) -> Result<OpFuture, Error> {
-    let url = file_url(url)?;
+pub(super) fn start_get(net: Net, url: String, range: Option<ByteRange>) -> Started<Bytes> {
+    let url = file_url(&url)?;
     check_range(range)?;
-    Ok(async move { get(net, url, range).await.map(|f| Output::Bytes(f.data)) }.boxed_local())
+    Ok(async move { get(net, url, range).await.map(|f| f.data) }.boxed_local())
 }
 
 /// Parses a URL this version can read: a XOR-URL of a file.
@@ -136,7 +180,7 @@ pub(super) async fn store_file(
     net: Net,
     source: Source,
     content_type: ContentType,
-) -> Result<Output, Error> {
+) -> Result<String, Error> {
     let size = source.size();
     check_size(size)?;
     let mut progress = BytesProgress::new(&net, size);
@@ -147,7 +191,7 @@ pub(super) async fn store_file(
     };
     progress.report(size);
     let url = SafeUrl::new_xorurl(address, 0, content_type, DataType::File, net.xorurl_base())?;
-    Ok(Output::Stored(url.to_string()))
+    Ok(url.to_string())
 }
 
 async fn store_raw(net: &Net, source: Source) -> Result<XorName, Error> {

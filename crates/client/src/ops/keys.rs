@@ -12,48 +12,121 @@ use super::connect::current_map;
 use super::quorum::{first_verified, messages, read_majority, worst};
 use futures::FutureExt;
 
-use super::output::{KeypairInfo, OpFuture, Output};
+use super::output::{KeypairInfo, Started};
 use crate::error::{Error, ErrorCode};
 use crate::net::Net;
 
+/// The key and coin operations and their outputs (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [keys] {
+            operations {
+                /// Make a fresh key pair.
+                NewKeypair -> Keypair = "new_keypair" by start_new_keypair, offline;
+                /// Tell the client's key pair (the owner of the registers it creates).
+                GetKeypair -> Keypair = "get_keypair" by start_get_keypair, offline;
+                /// Replace the client's key pair by the one with this secret key (64 hex
+                /// characters).
+                SetKeypair {
+                    /// The secret key.
+                    secret_key: String,
+                } -> Done {} = "set_keypair" by start_set_keypair, offline;
+                /// A new key whose account the test network's faucet preloads.
+                KeysCreatePreloadTestCoins {
+                    /// How many coins, as a decimal string.
+                    amount: String,
+                } -> KeyCreated { url, keypair } = "keys_create_preload_test_coins"
+                    by start_create_preload_test_coins;
+                /// A new key preloaded from another key's account (or the faucet when none is
+                /// given).
+                KeysCreateAndPreload {
+                    /// How many coins.
+                    amount: String,
+                    /// The paying key's secret key (64 hex).
+                    from_secret_key: Option<String>,
+                } -> KeyCreated { url, keypair } = "keys_create_and_preload"
+                    by start_create_and_preload;
+                /// The balance of the key with this secret key.
+                KeysBalance {
+                    /// The secret key (64 hex).
+                    secret_key: String,
+                } -> Balance = "keys_balance" by start_balance;
+                /// Pay coins to a key's URL; gives the transfer's id.
+                KeysTransfer {
+                    /// How many coins.
+                    amount: String,
+                    /// The paying key's secret key (64 hex).
+                    from_secret_key: String,
+                    /// The receiving key's SafeKey URL.
+                    to_url: String,
+                } -> TransferId = "keys_transfer" by start_transfer;
+            }
+            outputs {
+                /// A key pair.
+                Keypair(crate::KeypairInfo),
+                /// A new, preloaded key: its SafeKey URL and key pair.
+                KeyCreated {
+                    /// The key's SafeKey XOR-URL.
+                    url: String,
+                    /// The key pair.
+                    keypair: crate::KeypairInfo,
+                },
+                /// A balance, as a decimal string in shortest form.
+                Balance(String),
+                /// A transfer's id (64 hex).
+                TransferId(String),
+            }
+        } }
+    };
+}
+pub(super) use table;
+
 /// Starts `Operation::NewKeypair` (needs no network: done at once).
-pub(super) fn start_new_keypair(net: &Net) -> Result<OpFuture, Error> {
-    let info = info(&new_keypair(net));
-    Ok(async move { Ok(Output::Keypair(info)) }.boxed_local())
+pub(super) fn start_new_keypair(net: Net) -> Started<KeypairInfo> {
+    let info = info(&new_keypair(&net));
+    Ok(async move { Ok(info) }.boxed_local())
 }
 
 /// Starts `Operation::GetKeypair` (done at once).
-pub(super) fn start_get_keypair(net: &Net) -> Result<OpFuture, Error> {
+pub(super) fn start_get_keypair(net: Net) -> Started<KeypairInfo> {
     let info = info(&net.keypair());
-    Ok(async move { Ok(Output::Keypair(info)) }.boxed_local())
+    Ok(async move { Ok(info) }.boxed_local())
 }
 
 /// Starts `Operation::SetKeypair`: a secret key; replaced at once.
-pub(super) fn start_set_keypair(net: &Net, secret_key: &str) -> Result<OpFuture, Error> {
-    let keypair = secret(secret_key)?;
+pub(super) fn start_set_keypair(net: Net, secret_key: String) -> Started<()> {
+    let keypair = secret(&secret_key)?;
     net.with(|s| s.keypair = keypair);
-    Ok(async move { Ok(Output::Done) }.boxed_local())
+    Ok(async move { Ok(()) }.boxed_local())
 }
 
-/// Starts `Operation::KeysCreatePreloadTestCoins` (no `from`: the faucet pays) and
-/// `KeysCreateAndPreload`: an amount of coins, and the payer's secret key if given.
-pub(super) fn start_create_preloaded(
+/// Starts `Operation::KeysCreatePreloadTestCoins`: an amount of coins, which the faucet pays.
+pub(super) fn start_create_preload_test_coins(
     net: Net,
-    amount: &str,
-    from_secret_key: Option<&str>,
-) -> Result<OpFuture, Error> {
-    let amount = coins(amount)?;
-    let from = from_secret_key.map(secret).transpose()?;
+    amount: String,
+) -> Started<(String, KeypairInfo)> {
+    start_create_and_preload(net, amount, None)
+}
+
+/// Starts `Operation::KeysCreateAndPreload`: an amount of coins, and the payer's secret key if
+/// given (else the faucet pays).
+pub(super) fn start_create_and_preload(
+    net: Net,
+    amount: String,
+    from_secret_key: Option<String>,
+) -> Started<(String, KeypairInfo)> {
+    let amount = coins(&amount)?;
+    let from = from_secret_key.as_deref().map(secret).transpose()?;
     Ok(create_preloaded(net, amount, from).boxed_local())
 }
 
 /// Starts `Operation::KeysBalance`: a secret key.
-pub(super) fn start_balance(net: Net, secret_key: &str) -> Result<OpFuture, Error> {
-    let owner = secret(secret_key)?.public_key();
+pub(super) fn start_balance(net: Net, secret_key: String) -> Started<String> {
+    let owner = secret(&secret_key)?.public_key();
     Ok(async move {
         let account = account(&net, owner).await?;
         let balance = account.balance().map_err(|e| Error::protocol(e.to_string()))?;
-        Ok(Output::Balance(balance.to_string()))
+        Ok(balance.to_string())
     }
     .boxed_local())
 }
@@ -61,16 +134,16 @@ pub(super) fn start_balance(net: Net, secret_key: &str) -> Result<OpFuture, Erro
 /// Starts `Operation::KeysTransfer`: an amount, the payer's secret key, a SafeKey URL.
 pub(super) fn start_transfer(
     net: Net,
-    amount: &str,
-    from_secret_key: &str,
-    to_url: &str,
-) -> Result<OpFuture, Error> {
-    let amount = coins(amount)?;
-    let from = secret(from_secret_key)?;
-    let to = key_of_url(to_url)?;
+    amount: String,
+    from_secret_key: String,
+    to_url: String,
+) -> Started<String> {
+    let amount = coins(&amount)?;
+    let from = secret(&from_secret_key)?;
+    let to = key_of_url(&to_url)?;
     Ok(async move {
         let id = transfer(&net, amount, &from, to).await?;
-        Ok(Output::TransferId(id.to_string()))
+        Ok(id.to_string())
     }
     .boxed_local())
 }
@@ -121,18 +194,19 @@ pub(super) fn key_of_url(url: &str) -> Result<PublicKey, Error> {
     if parsed.is_nrs() || parsed.data_type() != DataType::SafeKey {
         return Err(Error::invalid_argument(format!(
             "'{url}' is not a SafeKey XOR-URL: transfers go to a key's URL, as \
-             keysCreatePreloadTestCoins returns it"
+             keys_create_preload_test_coins returns it"
         )));
     }
     Ok(PublicKey(parsed.xorname().0))
 }
 
-/// A new key whose account got `amount` test coins from the network's faucet.
+/// A new key whose account got `amount` test coins from `from` (or the network's faucet); its
+/// SafeKey URL and key pair.
 pub(super) async fn create_preloaded(
     net: Net,
     amount: Amount,
     from: Option<Keypair>,
-) -> Result<Output, Error> {
+) -> Result<(String, KeypairInfo), Error> {
     let keypair = new_keypair(&net);
     let to = keypair.public_key();
     match from {
@@ -143,7 +217,7 @@ pub(super) async fn create_preloaded(
             faucet(&net, to, amount).await?;
         }
     }
-    Ok(Output::KeyCreated { url: key_url(&net, &to)?, keypair: info(&keypair) })
+    Ok((key_url(&net, &to)?, info(&keypair)))
 }
 
 /// Asks the faucet of a test network for `amount` coins for `to`.

@@ -28,46 +28,107 @@ use tracing::debug;
 
 use futures::FutureExt;
 
-use super::output::{MultimapEntry, OpFuture, Output};
+use super::output::{MultimapEntry, Started};
 use super::registers::{self, address_of, entry_hash, entry_hashes};
 use crate::error::{Error, ErrorCode};
 use crate::net::Net;
 
+/// The multimap operations and their output (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [multimap] {
+            operations {
+                /// Creates a multimap (a register of key-value entries) owned by the client's
+                /// key; gives [`Output::Url`].
+                MultimapCreate {
+                    /// Its name; none for a random one.
+                    name: Option<safe_types::XorName>,
+                    /// Its type tag.
+                    tag: u64,
+                } -> Url = "multimap_create" by start_create;
+                /// The current entries with this key; gives [`Output::Multimap`].
+                MultimapGetByKey {
+                    /// The multimap's URL.
+                    url: String,
+                    /// The key.
+                    key: bytes::Bytes,
+                } -> Multimap = "multimap_get_by_key" by start_get_by_key;
+                /// The entry with this hash; gives [`Output::Multimap`] with that one entry.
+                MultimapGetByHash {
+                    /// The multimap's URL.
+                    url: String,
+                    /// The entry's hash (64 hex).
+                    hash: String,
+                } -> Multimap = "multimap_get_by_hash" by start_get_by_hash;
+                /// Inserts a key-value entry that supersedes `replace`; gives
+                /// [`Output::EntryHash`].
+                MultimapInsert {
+                    /// The multimap's URL.
+                    url: String,
+                    /// The key.
+                    key: bytes::Bytes,
+                    /// The value.
+                    value: bytes::Bytes,
+                    /// Hashes of entries this one replaces.
+                    replace: Vec<String>,
+                } -> EntryHash = "multimap_insert" by start_insert;
+                /// Removes entries (writes a tombstone superseding them); gives
+                /// [`Output::EntryHash`].
+                MultimapRemove {
+                    /// The multimap's URL.
+                    url: String,
+                    /// Hashes of the entries to remove.
+                    hashes: Vec<String>,
+                } -> EntryHash = "multimap_remove" by start_remove;
+            }
+            outputs {
+                /// Multimap entries.
+                Multimap(Vec<crate::MultimapEntry>),
+            }
+        } }
+    };
+}
+pub(super) use table;
+
 /// Starts `Operation::MultimapCreate`.
-pub(super) fn start_create(net: Net, name: Option<XorName>, tag: u64) -> Result<OpFuture, Error> {
+pub(super) fn start_create(net: Net, name: Option<XorName>, tag: u64) -> Started<String> {
     Ok(create(net, name, tag).boxed_local())
 }
 
 /// Starts `Operation::MultimapGetByKey`: a multimap's URL.
-pub(super) fn start_get_by_key(net: Net, url: &str, key: Bytes) -> Result<OpFuture, Error> {
-    let (_, address) = address_of(url)?;
+pub(super) fn start_get_by_key(net: Net, url: String, key: Bytes) -> Started<Vec<MultimapEntry>> {
+    let (_, address) = address_of(&url)?;
     Ok(get_by_key(net, address, key).boxed_local())
 }
 
 /// Starts `Operation::MultimapGetByHash`: a multimap's URL and an entry hash.
-pub(super) fn start_get_by_hash(net: Net, url: &str, hash: &str) -> Result<OpFuture, Error> {
-    let (_, address) = address_of(url)?;
-    let hash = entry_hash(hash)?;
+pub(super) fn start_get_by_hash(
+    net: Net,
+    url: String,
+    hash: String,
+) -> Started<Vec<MultimapEntry>> {
+    let (_, address) = address_of(&url)?;
+    let hash = entry_hash(&hash)?;
     Ok(get_by_hash(net, address, hash).boxed_local())
 }
 
 /// Starts `Operation::MultimapInsert`: a multimap's URL and the hashes it replaces.
 pub(super) fn start_insert(
     net: Net,
-    url: &str,
+    url: String,
     key: Bytes,
     value: Bytes,
-    replace: &[String],
-) -> Result<OpFuture, Error> {
-    let (_, address) = address_of(url)?;
-    let replace = entry_hashes(replace)?;
+    replace: Vec<String>,
+) -> Started<String> {
+    let (_, address) = address_of(&url)?;
+    let replace = entry_hashes(&replace)?;
     Ok(insert(net, address, key, value, replace).boxed_local())
 }
 
 /// Starts `Operation::MultimapRemove`: a multimap's URL and the hashes to remove.
-pub(super) fn start_remove(net: Net, url: &str, hashes: &[String]) -> Result<OpFuture, Error> {
-    let (_, address) = address_of(url)?;
-    let hashes = entry_hashes(hashes)?;
+pub(super) fn start_remove(net: Net, url: String, hashes: Vec<String>) -> Started<String> {
+    let (_, address) = address_of(&url)?;
+    let hashes = entry_hashes(&hashes)?;
     Ok(remove(net, address, hashes).boxed_local())
 }
 
@@ -78,7 +139,7 @@ pub(super) type KeyValue = (Vec<u8>, Vec<u8>);
 const TOMBSTONE: &[u8] = b"";
 
 /// See `Operation::MultimapCreate`.
-pub(super) async fn create(net: Net, name: Option<XorName>, tag: u64) -> Result<Output, Error> {
+pub(super) async fn create(net: Net, name: Option<XorName>, tag: u64) -> Result<String, Error> {
     registers::create(net, name, tag, ContentType::Multimap).await
 }
 
@@ -87,14 +148,14 @@ pub(super) async fn get_by_key(
     net: Net,
     address: RegisterAddress,
     key: Bytes,
-) -> Result<Output, Error> {
+) -> Result<Vec<MultimapEntry>, Error> {
     let register = registers::fetch(&net, address).await?;
     let entries = view(&register, None)?
         .into_iter()
         .filter(|(_, (k, _))| k[..] == key[..])
         .map(|(hash, kv)| entry(hash, kv))
         .collect();
-    Ok(Output::Multimap(entries))
+    Ok(entries)
 }
 
 /// See `Operation::MultimapGetByHash`.
@@ -102,7 +163,7 @@ pub(super) async fn get_by_hash(
     net: Net,
     address: RegisterAddress,
     hash: EntryHash,
-) -> Result<Output, Error> {
+) -> Result<Vec<MultimapEntry>, Error> {
     let register = registers::fetch(&net, address).await?;
     let Some(found) = register.get(&hash) else {
         return Err(Error::new(
@@ -111,7 +172,7 @@ pub(super) async fn get_by_hash(
         ));
     };
     match decode(&found.content) {
-        Ok(Some(kv)) => Ok(Output::Multimap(vec![entry(hash, kv)])),
+        Ok(Some(kv)) => Ok(vec![entry(hash, kv)]),
         Ok(None) => Err(Error::new(
             ErrorCode::NotFound,
             format!(
@@ -130,10 +191,10 @@ pub(super) async fn insert(
     key: Bytes,
     value: Bytes,
     replace: BTreeSet<EntryHash>,
-) -> Result<Output, Error> {
+) -> Result<String, Error> {
     let content = encode(&key, &value)?;
     let hash = write_checked(&net, address, content, replace).await?;
-    Ok(Output::EntryHash(hash.to_string()))
+    Ok(hash.to_string())
 }
 
 /// See `Operation::MultimapRemove`.
@@ -141,15 +202,15 @@ pub(super) async fn remove(
     net: Net,
     address: RegisterAddress,
     hashes: BTreeSet<EntryHash>,
-) -> Result<Output, Error> {
+) -> Result<String, Error> {
     if hashes.is_empty() {
         return Err(Error::invalid_argument(
-            "no entry to remove: give the hashes of the entries to remove (multimapGetByKey \
+            "no entry to remove: give the hashes of the entries to remove (multimap_get_by_key \
              lists them)",
         ));
     }
     let hash = write_checked(&net, address, Bytes::from_static(TOMBSTONE), hashes).await?;
-    Ok(Output::EntryHash(hash.to_string()))
+    Ok(hash.to_string())
 }
 
 /// The content of the entry `(key, value)`; InvalidArgument when it does not fit in a register

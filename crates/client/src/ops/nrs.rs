@@ -15,14 +15,14 @@
 //! way.)
 //!
 //! A name that is not a valid `safe://` name is InvalidUrl, as the URL parser says; a valid one
-//! used where it does not fit (a top name with sub names for `nrsCreate`) is InvalidArgument.
+//! used where it does not fit (a top name with sub names for `nrs_create`) is InvalidArgument.
 //!
 //! Links to content that changes (a register: FilesContainers, NRS maps, multimaps and plain
 //! registers) must name a version, as sn_api requires, so that a name always resolves to the
 //! same content until it is associated again.
 //!
 //! Two live entries for one name (two clients associating it concurrently) make that name a
-//! Conflict for `nrsGet` and resolution, as in sn_api, until it is associated again; in the
+//! Conflict for `nrs_get` and resolution, as in sn_api, until it is associated again; in the
 //! whole map such a name shows the link that sorts last (what sn_api's map showed).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,62 +33,128 @@ use safe_types::{ContentType, DataType, SafeUrl, VersionHash, XorName};
 
 use futures::FutureExt;
 
-use super::output::{OpFuture, Output};
+use super::output::Started;
 use super::{multimap, registers};
 use crate::error::{Error, ErrorCode};
 use crate::net::Net;
+
+/// The NRS operations and their outputs (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [nrs] {
+            operations {
+                /// Creates the NRS map of a top name, owned by the client's key; gives
+                /// [`Output::Url`] with the top name's NRS URL `safe://<top name>`, as sn_api's
+                /// `nrs_create` did. Conflict when the top name exists already.
+                NrsCreate {
+                    /// The top name, e.g. `mysite`.
+                    top_name: String,
+                } -> Url = "nrs_create" by start_create;
+                /// Points a public name (`mysite`, `blog.mysite`) at a link; the top name's map
+                /// must exist and belong to the client's key. Gives [`Output::Url`]: the NRS URL
+                /// with its new version.
+                NrsAssociate {
+                    /// The public name.
+                    name: String,
+                    /// A safe:// URL (versioned when it names versioned content).
+                    link: String,
+                } -> Url = "nrs_associate" by start_associate;
+                /// As `NrsAssociate`, creating the top name's map first if there is none; gives
+                /// [`Output::NrsAdded`].
+                NrsAdd {
+                    /// The public name.
+                    name: String,
+                    /// The link.
+                    link: String,
+                } -> NrsAdded { url, created_top_name } = "nrs_add" by start_add;
+                /// Removes a public name's link; gives [`Output::Url`] (the NRS URL with its new
+                /// version).
+                NrsRemove {
+                    /// The public name.
+                    name: String,
+                } -> Url = "nrs_remove" by start_remove;
+                /// What a public name links to, and its top name's whole map; gives
+                /// [`Output::Nrs`].
+                NrsGet {
+                    /// The public name.
+                    name: String,
+                    /// A version hash of the map; none for the latest.
+                    version: Option<String>,
+                } -> Nrs { link, version, map } = "nrs_get" by start_get;
+            }
+            outputs {
+                /// `NrsAdd`: the NRS URL with its new version, and whether the top name's map
+                /// was created.
+                NrsAdded {
+                    /// The public name's NRS URL, versioned.
+                    url: String,
+                    /// Whether the map of the top name was created.
+                    created_top_name: bool,
+                },
+                /// `NrsGet`: the name's link (none when it has none) and its top name's map.
+                Nrs {
+                    /// What the public name links to.
+                    link: Option<String>,
+                    /// The version of the map read.
+                    version: Option<String>,
+                    /// Every public name under the top name and its link.
+                    map: std::collections::BTreeMap<String, String>,
+                },
+            }
+        } }
+    };
+}
+pub(super) use table;
 
 // The NRS operations check their names inside their futures, so a bad name fails the
 // operation (as a completion) rather than its start.
 
 /// Starts `Operation::NrsCreate`.
-pub(super) fn start_create(net: Net, top_name: String) -> Result<OpFuture, Error> {
+pub(super) fn start_create(net: Net, top_name: String) -> Started<String> {
     Ok(create(net, top_name).boxed_local())
 }
 
 /// Starts `Operation::NrsAssociate`.
-pub(super) fn start_associate(net: Net, name: String, link: String) -> Result<OpFuture, Error> {
+pub(super) fn start_associate(net: Net, name: String, link: String) -> Started<String> {
     Ok(associate(net, name, link).boxed_local())
 }
 
 /// Starts `Operation::NrsAdd`.
-pub(super) fn start_add(net: Net, name: String, link: String) -> Result<OpFuture, Error> {
+pub(super) fn start_add(net: Net, name: String, link: String) -> Started<(String, bool)> {
     Ok(add(net, name, link).boxed_local())
 }
 
 /// Starts `Operation::NrsRemove`.
-pub(super) fn start_remove(net: Net, name: String) -> Result<OpFuture, Error> {
+pub(super) fn start_remove(net: Net, name: String) -> Started<String> {
     Ok(remove(net, name).boxed_local())
 }
 
+/// What `nrs_get` gives: the name's link, the map's version, and the whole map.
+type NameAndMap = (Option<String>, Option<String>, BTreeMap<String, String>);
+
 /// Starts `Operation::NrsGet`.
-pub(super) fn start_get(
-    net: Net,
-    name: String,
-    version: Option<String>,
-) -> Result<OpFuture, Error> {
+pub(super) fn start_get(net: Net, name: String, version: Option<String>) -> Started<NameAndMap> {
     Ok(get(net, name, version).boxed_local())
 }
 
-/// See `Operation::NrsCreate`. Gives `Output::Url` with `safe://<top name>`, the NRS URL of the
-/// new (empty) map, as sn_api's `nrs_create` did.
-async fn create(net: Net, top_name: String) -> Result<Output, Error> {
+/// See `Operation::NrsCreate`: `safe://<top name>`, the NRS URL of the new (empty) map, as
+/// sn_api's `nrs_create` gave.
+async fn create(net: Net, top_name: String) -> Result<String, Error> {
     let url = top_name_url(&top_name)?;
     create_map(&net, &url).await?;
-    Ok(Output::Url(url.to_string()))
+    Ok(url.to_string())
 }
 
-/// See `Operation::NrsAssociate`; gives `Output::Url`, the versioned NRS URL.
-pub(super) async fn associate(net: Net, name: String, link: String) -> Result<Output, Error> {
+/// See `Operation::NrsAssociate`: the versioned NRS URL.
+pub(super) async fn associate(net: Net, name: String, link: String) -> Result<String, Error> {
     let url = public_name_url(&name)?;
     let link = checked_link(&link)?;
     let map = NrsMap::fetch(&net, &url).await?;
-    let url = write_link(&net, url, &map, Some(&link)).await?;
-    Ok(Output::Url(url))
+    write_link(&net, url, &map, Some(&link)).await
 }
 
-/// See `Operation::NrsAdd`.
-async fn add(net: Net, name: String, link: String) -> Result<Output, Error> {
+/// See `Operation::NrsAdd`: the versioned NRS URL, and whether the top name's map was created.
+async fn add(net: Net, name: String, link: String) -> Result<(String, bool), Error> {
     let url = public_name_url(&name)?;
     let link = checked_link(&link)?;
     let (map, created_top_name) = match NrsMap::fetch(&net, &url).await {
@@ -97,31 +163,30 @@ async fn add(net: Net, name: String, link: String) -> Result<Output, Error> {
         Err(e) => return Err(e),
     };
     let url = write_link(&net, url, &map, Some(&link)).await?;
-    Ok(Output::NrsAdded { url, created_top_name })
+    Ok((url, created_top_name))
 }
 
-/// See `Operation::NrsRemove`.
-async fn remove(net: Net, name: String) -> Result<Output, Error> {
+/// See `Operation::NrsRemove`: the versioned NRS URL.
+async fn remove(net: Net, name: String) -> Result<String, Error> {
     let url = public_name_url(&name)?;
     let map = NrsMap::fetch(&net, &url).await?;
-    let url = write_link(&net, url, &map, None).await?;
-    Ok(Output::Url(url))
+    write_link(&net, url, &map, None).await
 }
 
-/// See `Operation::NrsGet`. `version` in the output is the version asked for, or else that of
-/// the name's current entry (none when the name has no link).
-async fn get(net: Net, name: String, version: Option<String>) -> Result<Output, Error> {
+/// See `Operation::NrsGet`. The version given is the version asked for, or else that of the
+/// name's current entry (none when the name has no link).
+async fn get(net: Net, name: String, version: Option<String>) -> Result<NameAndMap, Error> {
     let url = public_name_url(&name)?;
     let version = version.as_deref().map(parse_version).transpose()?;
     let map = NrsMap::fetch(&net, &url).await?;
     let view = map.view(version)?;
     let found = view.lookup(&name)?;
     let version = version.or(found.map(|(hash, _)| hash));
-    Ok(Output::Nrs {
-        link: found.map(|(_, link)| link.to_owned()),
-        version: version.map(|v| VersionHash::from(v).to_string()),
-        map: view.links(),
-    })
+    Ok((
+        found.map(|(_, link)| link.to_owned()),
+        version.map(|v| VersionHash::from(v).to_string()),
+        view.links(),
+    ))
 }
 
 /// A top name's NRS map, as read from the network.
@@ -144,7 +209,7 @@ impl NrsMap {
                 ErrorCode::NotFound,
                 format!(
                     "the top name '{top_name}' has no NRS map: nothing is published under it; \
-                     its owner can create it with nrsCreate, or nrsAdd a name"
+                     its owner can create it with nrs_create, or nrs_add a name"
                 ),
             )),
             Err(e) => Err(e),
@@ -160,7 +225,7 @@ impl NrsMap {
                     ErrorCode::NotFound,
                     format!(
                         "version {v} does not exist in the NRS map of '{}': check the version \
-                         (nrsGet gives the current ones)",
+                         (nrs_get gives the current ones)",
                         self.top_name
                     ),
                 )
@@ -223,7 +288,7 @@ impl NrsView {
                 ErrorCode::Conflict,
                 format!(
                     "'{name}' has {} links at once ({}), written concurrently: its owner can \
-                     settle it by associating the name again (nrsAssociate)",
+                     settle it by associating the name again (nrs_associate)",
                     several.len(),
                     several.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join(", ")
                 ),
@@ -278,7 +343,7 @@ async fn create_map(net: &Net, url: &SafeUrl) -> Result<NrsMap, Error> {
                 ErrorCode::Conflict,
                 format!(
                     "the top name '{top_name}' already exists (its NRS map belongs to {owner}): \
-                     add names to it with nrsAssociate or nrsAdd, or choose another top name"
+                     add names to it with nrs_associate or nrs_add, or choose another top name"
                 ),
             ));
         }
@@ -358,7 +423,7 @@ fn top_name_url(top_name: &str) -> Result<SafeUrl, Error> {
     if !url.sub_names().is_empty() {
         return Err(Error::invalid_argument(format!(
             "'{top_name}' has sub names: create its top name '{}' (sub names are added with \
-             nrsAssociate or nrsAdd)",
+             nrs_associate or nrs_add)",
             url.top_name()
         )));
     }
@@ -379,7 +444,7 @@ fn checked_link(link: &str) -> Result<SafeUrl, Error> {
         };
         return Err(Error::invalid_argument(format!(
             "the link '{link}' names {what} content, which is versionable: NRS links to it must \
-             name a version; add ?v=<version hash> (the version its write or nrsGet gave)"
+             name a version; add ?v=<version hash> (the version its write or nrs_get gave)"
         )));
     }
     Ok(url)

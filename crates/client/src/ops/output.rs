@@ -1,6 +1,7 @@
-//! What operations give back: [`Output`] and the result types inside it, shaped as sn_api's
-//! (`FilesMap`, `ProcessedFiles`, `SafeData`, ...). Plain data, no behaviour: every op module and
-//! every host uses these, and they use nothing of the client.
+//! What operations give back: the result types inside [`Output`](crate::Output), shaped as
+//! sn_api's (`FilesMap`, `ProcessedFiles`, `SafeData`, ...), and the shapes of it that several
+//! modules give. Plain data, no behaviour: every op module and every host uses these, and they
+//! use nothing of the client.
 
 use std::collections::BTreeMap;
 
@@ -221,66 +222,29 @@ pub enum SafeData {
     Multimap(MultimapData),
 }
 
-/// What a finished operation gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// `Connect` succeeded.
-    Connected(NetworkInfo),
-    /// `StoreBytes` stored the file at this XOR-URL.
-    Stored(String),
-    /// `FilesGet`'s bytes.
-    Bytes(Bytes),
-    /// `Fetch`'s result.
-    Data(SafeData),
-    /// A key pair.
-    Keypair(KeypairInfo),
-    /// The URL of what was created.
-    Url(String),
-    /// Register entries.
-    Entries(Vec<RegisterEntry>),
-    /// The hash of a written entry.
-    EntryHash(String),
-    /// An entry's content.
-    Entry(Bytes),
-    /// A new, preloaded key: its SafeKey URL and key pair.
-    KeyCreated {
-        /// The key's SafeKey XOR-URL.
-        url: String,
-        /// The key pair.
-        keypair: KeypairInfo,
-    },
-    /// A balance, as a decimal string in shortest form.
-    Balance(String),
-    /// A transfer's id (64 hex).
-    TransferId(String),
-    /// A FilesContainer after an operation.
-    Container(ContainerResult),
-    /// `NrsAdd`: the NRS URL with its new version, and whether the top name's map was created.
-    NrsAdded {
-        /// The public name's NRS URL, versioned.
-        url: String,
-        /// Whether the map of the top name was created.
-        created_top_name: bool,
-    },
-    /// `NrsGet`: the name's link (none when it has none) and its top name's map.
-    Nrs {
-        /// What the public name links to.
-        link: Option<String>,
-        /// The version of the map read.
-        version: Option<String>,
-        /// Every public name under the top name and its link.
-        map: BTreeMap<String, String>,
-    },
-    /// Multimap entries.
-    Multimap(Vec<MultimapEntry>),
-    /// `Inspect`: every step of the resolution, first to last, without file contents.
-    Chain(Vec<SafeData>),
-    /// Done, with nothing to give.
-    Done,
+/// What an op module's work resolves to.
+pub(crate) type Work<T> = LocalBoxFuture<'static, Result<T, Error>>;
+
+/// What an op module's `start_*` gives: the work of the operation, or why its arguments are
+/// wrong on their face (checked before anything is sent).
+pub(crate) type Started<T> = Result<Work<T>, Error>;
+
+/// The shapes of [`Output`](crate::Output) that several modules give (each module declares its
+/// own shapes in its table; `operation.rs` assembles them).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [output] {
+            operations {}
+            outputs {
+                /// The URL of what was created or written: a register, a FilesContainer, a
+                /// multimap, or a versioned NRS URL.
+                Url(String),
+                /// The hash of a written register or multimap entry (64 hex characters).
+                EntryHash(String),
+                /// Done, with nothing to give.
+                Done,
+            }
+        } }
+    };
 }
-
-/// What an operation's future resolves to.
-pub(crate) type OpResult = Result<Output, Error>;
-
-/// A started operation, as the client runs it.
-pub(crate) type OpFuture = LocalBoxFuture<'static, OpResult>;
+pub(super) use table;

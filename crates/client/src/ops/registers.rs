@@ -17,9 +17,56 @@ use super::connect::current_map;
 use super::quorum::{messages, read_majority, worst, write_majority};
 use futures::FutureExt;
 
-use super::output::{OpFuture, Output, RegisterEntry};
+use super::output::{RegisterEntry, Started};
 use crate::error::{Error, ErrorCode};
 use crate::net::Net;
+
+/// The register operations and their outputs (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [registers] {
+            operations {
+                /// Create a register owned by the client's key; gives its XOR-URL.
+                RegisterCreate {
+                    /// Its name; none for a random one.
+                    name: Option<safe_types::XorName>,
+                    /// Its type tag.
+                    tag: u64,
+                    /// What its entries hold: a MIME type, or none for Raw.
+                    content_type: Option<String>,
+                } -> Url = "register_create" by start_create;
+                /// The register's current entries (those no other entry supersedes).
+                RegisterRead {
+                    /// The register's URL.
+                    url: String,
+                } -> Entries = "register_read" by start_read;
+                /// One entry of a register, by its hash (64 hex characters).
+                RegisterReadEntry {
+                    /// The register's URL.
+                    url: String,
+                    /// The entry's hash.
+                    hash: String,
+                } -> Entry = "register_read_entry" by start_read_entry;
+                /// Write an entry; gives its hash.
+                RegisterWrite {
+                    /// The register's URL.
+                    url: String,
+                    /// The entry's content.
+                    entry: bytes::Bytes,
+                    /// The entries it supersedes (hashes); none for the current ones.
+                    parents: Option<Vec<String>>,
+                } -> EntryHash = "register_write" by start_write;
+            }
+            outputs {
+                /// Register entries.
+                Entries(Vec<crate::RegisterEntry>),
+                /// An entry's content.
+                Entry(bytes::Bytes),
+            }
+        } }
+    };
+}
+pub(super) use table;
 
 /// Starts `Operation::RegisterCreate`: a content type the XOR-URL format knows.
 pub(super) fn start_create(
@@ -27,7 +74,7 @@ pub(super) fn start_create(
     name: Option<XorName>,
     tag: u64,
     content_type: Option<String>,
-) -> Result<OpFuture, Error> {
+) -> Started<String> {
     let content_type = match content_type {
         Some(t) => ContentType::media_type(&t)?,
         None => ContentType::Raw,
@@ -36,26 +83,26 @@ pub(super) fn start_create(
 }
 
 /// Starts `Operation::RegisterRead`: a register's URL.
-pub(super) fn start_read(net: Net, url: &str) -> Result<OpFuture, Error> {
-    let (_, address) = address_of(url)?;
+pub(super) fn start_read(net: Net, url: String) -> Started<Vec<RegisterEntry>> {
+    let (_, address) = address_of(&url)?;
     Ok(read(net, address).boxed_local())
 }
 
 /// Starts `Operation::RegisterReadEntry`: a register's URL and an entry hash.
-pub(super) fn start_read_entry(net: Net, url: &str, hash: &str) -> Result<OpFuture, Error> {
-    let (_, address) = address_of(url)?;
-    let hash = entry_hash(hash)?;
+pub(super) fn start_read_entry(net: Net, url: String, hash: String) -> Started<Bytes> {
+    let (_, address) = address_of(&url)?;
+    let hash = entry_hash(&hash)?;
     Ok(read_entry(net, address, hash).boxed_local())
 }
 
 /// Starts `Operation::RegisterWrite`: a register's URL and, if given, the parents' hashes.
 pub(super) fn start_write(
     net: Net,
-    url: &str,
+    url: String,
     entry: Bytes,
     parents: Option<Vec<String>>,
-) -> Result<OpFuture, Error> {
-    let (_, address) = address_of(url)?;
+) -> Started<String> {
+    let (_, address) = address_of(&url)?;
     let parents = match parents {
         Some(list) => Some(entry_hashes(&list)?),
         None => None,
@@ -100,7 +147,7 @@ pub(super) async fn create(
     name: Option<XorName>,
     tag: u64,
     content_type: ContentType,
-) -> Result<Output, Error> {
+) -> Result<String, Error> {
     let map = current_map(&net).await?;
     let name = name.unwrap_or_else(|| XorName(net.random32()));
     let address = RegisterAddress { name, tag };
@@ -112,7 +159,7 @@ pub(super) async fn create(
     })
     .await?;
     let url = SafeUrl::new_xorurl(name, tag, content_type, DataType::Register, net.xorurl_base())?;
-    Ok(Output::Url(url.to_string()))
+    Ok(url.to_string())
 }
 
 /// The register at `address`, merged from what a majority of its holders returned.
@@ -162,14 +209,14 @@ pub(super) async fn fetch(net: &Net, address: RegisterAddress) -> Result<Registe
 }
 
 /// The register's current entries: those no other entry supersedes.
-pub(super) async fn read(net: Net, address: RegisterAddress) -> Result<Output, Error> {
+pub(super) async fn read(net: Net, address: RegisterAddress) -> Result<Vec<RegisterEntry>, Error> {
     let register = fetch(&net, address).await?;
     let entries = register
         .heads()
         .into_iter()
         .map(|(hash, entry)| RegisterEntry { hash: hash.to_string(), entry: entry.content.clone() })
         .collect();
-    Ok(Output::Entries(entries))
+    Ok(entries)
 }
 
 /// One entry of the register, by its hash.
@@ -177,10 +224,10 @@ pub(super) async fn read_entry(
     net: Net,
     address: RegisterAddress,
     hash: EntryHash,
-) -> Result<Output, Error> {
+) -> Result<Bytes, Error> {
     let register = fetch(&net, address).await?;
     match register.get(&hash) {
-        Some(entry) => Ok(Output::Entry(entry.content.clone())),
+        Some(entry) => Ok(entry.content.clone()),
         None => Err(Error::new(
             ErrorCode::NotFound,
             format!("the register has no entry {hash}: check the version hash"),
@@ -194,9 +241,9 @@ pub(super) async fn write(
     address: RegisterAddress,
     content: Bytes,
     parents: Option<BTreeSet<EntryHash>>,
-) -> Result<Output, Error> {
+) -> Result<String, Error> {
     let hash = write_entry(&net, address, content, parents).await?;
-    Ok(Output::EntryHash(hash.to_string()))
+    Ok(hash.to_string())
 }
 
 /// As [`write`], giving the new entry's hash.
@@ -248,7 +295,7 @@ pub(super) fn not_owner(owner: &safe_types::keys::PublicKey) -> Error {
         ErrorCode::NotOwner,
         format!(
             "the register belongs to key {owner}, not to this client's key: use that key pair \
-             (setKeypair) to write it"
+             (set_keypair) to write it"
         ),
     )
 }

@@ -39,26 +39,52 @@ use super::files::{self, check_range, ByteRange};
 use super::nrs::{self, NrsMap};
 use super::output::{
     FileInfo, FilesContainerData, FilesMap, MultimapData, NrsEntryData, NrsMapContainerData,
-    OpFuture, Output, PublicFile, RegisterData, RegisterEntry, SafeData, SafeKeyData,
+    PublicFile, RegisterData, RegisterEntry, SafeData, SafeKeyData, Started,
 };
 use super::{multimap, registers};
 use crate::error::{Error, ErrorCode};
 use crate::net::Net;
 
+/// Resolution's operations and outputs (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [resolve] {
+            operations {
+                /// Resolve a URL to what it names.
+                Fetch {
+                    /// The URL.
+                    url: String,
+                    /// For a file, which bytes; none for all.
+                    range: Option<crate::ByteRange>,
+                } -> Data = "fetch" by start_fetch;
+                /// Resolve a URL and give every step of the resolution, without file contents.
+                Inspect {
+                    /// The URL.
+                    url: String,
+                } -> Chain = "inspect" by start_inspect;
+            }
+            outputs {
+                /// `Fetch`'s result.
+                Data(crate::SafeData),
+                /// `Inspect`: every step of the resolution, first to last, without file
+                /// contents.
+                Chain(Vec<crate::SafeData>),
+            }
+        } }
+    };
+}
+pub(super) use table;
+
 /// Starts `Operation::Fetch`: a URL that parses, and a range that does not end before it
 /// starts.
-pub(super) fn start_fetch(
-    net: Net,
-    url: String,
-    range: Option<ByteRange>,
-) -> Result<OpFuture, Error> {
+pub(super) fn start_fetch(net: Net, url: String, range: Option<ByteRange>) -> Started<SafeData> {
     SafeUrl::parse(&url)?;
     check_range(range)?;
     Ok(fetch(net, url, range).boxed_local())
 }
 
 /// Starts `Operation::Inspect`: a URL that parses.
-pub(super) fn start_inspect(net: Net, url: String) -> Result<OpFuture, Error> {
+pub(super) fn start_inspect(net: Net, url: String) -> Started<Vec<SafeData>> {
     SafeUrl::parse(&url)?;
     Ok(inspect(net, url).boxed_local())
 }
@@ -66,18 +92,18 @@ pub(super) fn start_inspect(net: Net, url: String) -> Result<OpFuture, Error> {
 /// The most links a resolution follows, as sn_api's `INDIRECTION_LIMIT`.
 pub(super) const MAX_LINKS: usize = 10;
 
-/// See `Operation::Fetch`: gives `Output::Data`.
-async fn fetch(net: Net, url: String, range: Option<ByteRange>) -> Result<Output, Error> {
+/// See `Operation::Fetch`: what the URL names (the last step of its resolution).
+async fn fetch(net: Net, url: String, range: Option<ByteRange>) -> Result<SafeData, Error> {
     let mut chain = resolve(&net, &url, Some(range)).await?;
     match chain.pop() {
-        Some(last) => Ok(Output::Data(last)),
+        Some(last) => Ok(last),
         None => Err(Error::new(ErrorCode::Internal, format!("resolving '{url}' gave nothing"))),
     }
 }
 
-/// See `Operation::Inspect`: gives `Output::Chain`.
-async fn inspect(net: Net, url: String) -> Result<Output, Error> {
-    resolve(&net, &url, None).await.map(Output::Chain)
+/// See `Operation::Inspect`: every step of the resolution.
+async fn inspect(net: Net, url: String) -> Result<Vec<SafeData>, Error> {
+    resolve(&net, &url, None).await
 }
 
 /// For an NRS URL, the link its public name points at (following NRS links, at most 10), with
@@ -94,7 +120,7 @@ pub(super) async fn nrs_target(net: &Net, url: &SafeUrl) -> Result<SafeUrl, Erro
                 ErrorCode::NotFound,
                 format!(
                     "'{name}' links to nothing in its NRS map: its owner can point it somewhere \
-                     with nrsAssociate"
+                     with nrs_associate"
                 ),
             ));
         };
@@ -285,7 +311,7 @@ async fn nrs_step(net: &Net, url: &SafeUrl, from: &str) -> Result<Step, Error> {
             ErrorCode::NotFound,
             format!(
                 "'{name}' is not in the NRS map of '{}'{}: check the name, or its owner can add \
-                 it with nrsAssociate",
+                 it with nrs_associate",
                 view.top_name(),
                 asked.map(|v| format!(" at version {}", VersionHash::from(v))).unwrap_or_default()
             ),

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use safe_client::{Operation, Progress, ProgressUnit, Source};
+use safe_client::{Operation, Output, Progress};
 use tokio::net::UdpSocket;
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Config, Engine as WasmtimeEngine, Store, StoreLimits, StoreLimitsBuilder};
@@ -24,9 +24,9 @@ use super::{Engine, Fatal, Finished};
 use crate::bindings::exports::safe::client::client as wit;
 use crate::bindings::safe::client::{datagram, source};
 use crate::bindings::SafeClient;
-use crate::convert;
+use crate::convert::{self, Convert};
 use crate::resources::{HostSocket, HostSource};
-use crate::SafeError;
+use crate::{ErrorCode, SafeError};
 
 /// How often the epoch advances.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -167,11 +167,27 @@ fn trap(e: wasmtime::Error) -> Fatal {
     Fatal(format!("{e:#}"))
 }
 
+/// A guest's error as the API's.
+fn from_guest(e: wit::Error, table: &mut ResourceTable) -> SafeError {
+    let message = e.message.clone();
+    e.convert(table).map_or_else(|_| SafeError::new(ErrorCode::Internal, message), SafeError::from)
+}
+
+/// A guest's response as the core's output; one that does not convert is a guest bug.
+fn output(response: wit::Response, table: &mut ResourceTable) -> Result<Output, SafeError> {
+    response.convert(table).map_err(|e| {
+        SafeError::new(
+            ErrorCode::Internal,
+            format!("the component gave an output the host cannot read: {}", e.message),
+        )
+    })
+}
+
 impl WasmEngine {
     /// Instantiates the component at `path` and creates its client.
     pub(crate) async fn new(
         path: &Path,
-        options: wit::Options,
+        config: safe_client::Config,
         limits: WasmOptions,
     ) -> Result<Self, SafeError> {
         let component = load_component(path, limits.cache_dir.as_deref())?;
@@ -200,6 +216,7 @@ impl WasmEngine {
         store.limiter(|s| &mut s.limits);
         let ticks = (limits.call_budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
+        let options: wit::Options = config.convert(&mut store.data_mut().table)?;
         let bindings = SafeClient::instantiate_async(&mut store, &component, &linker)
             .await
             .map_err(|e| internal("the component could not start", e))?;
@@ -297,19 +314,16 @@ impl Engine for WasmEngine {
         if let Operation::Connect(contacts) = &operation {
             self.store.data_mut().gate.allow(contacts.iter().map(|c| c.addr));
         }
-        let request = {
-            let table = &mut self.store.data_mut().table;
-            let mut lend = |s: Source| table.push(HostSource(s));
-            match convert::request(operation, &mut lend) {
-                Ok(r) => r,
-                Err(e) => return Ok(Err(e)),
-            }
+        let request: wit::Request = match operation.convert(&mut self.store.data_mut().table) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e.into())),
         };
         self.arm();
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
         let started = api.call_start(&mut self.store, client, &request).await.map_err(trap)?;
         self.settle().await?;
-        Ok(started.map_err(convert::error))
+        let table = &mut self.store.data_mut().table;
+        Ok(started.map_err(|e| from_guest(e, table)))
     }
 
     async fn cancel(&mut self, id: u64) -> Result<(), Fatal> {
@@ -325,9 +339,16 @@ impl Engine for WasmEngine {
         let completions =
             api.call_drain_completions(&mut self.store, client).await.map_err(trap)?;
         self.settle().await?;
+        let table = &mut self.store.data_mut().table;
         Ok(completions
             .into_iter()
-            .map(|c| (c.id, c.outcome.map(convert::output).map_err(convert::error)))
+            .map(|c| {
+                let outcome = match c.outcome {
+                    Ok(response) => output(response, table),
+                    Err(e) => Err(from_guest(e, table)),
+                };
+                (c.id, outcome)
+            })
             .collect())
     }
 
@@ -336,19 +357,8 @@ impl Engine for WasmEngine {
         let (api, client) = (self.bindings.safe_client_client().client(), self.client);
         let progress = api.call_drain_progress(&mut self.store, client).await.map_err(trap)?;
         self.settle().await?;
-        Ok(progress
-            .into_iter()
-            .map(|p| Progress {
-                id: p.id,
-                done: p.done,
-                total: p.total,
-                unit: match p.unit {
-                    wit::ProgressUnit::Bytes => ProgressUnit::Bytes,
-                    wit::ProgressUnit::Files => ProgressUnit::Files,
-                },
-                item: p.item,
-            })
-            .collect())
+        let table = &mut self.store.data_mut().table;
+        Ok(progress.into_iter().filter_map(|p| p.convert(table).ok()).collect())
     }
 
     /// Drops the `client` resource: its destructor tells the nodes the connections close.

@@ -6,7 +6,6 @@
 
 use super::entry::{is_dir, link_of, LINK};
 use super::plan::{same_content, Mode, Step};
-use super::versions::stored_url;
 use crate::error::{Error, ErrorCode};
 use crate::events::ProgressUnit;
 use crate::net::Net;
@@ -93,5 +92,5 @@ pub(super) async fn apply(
 /// Stores a file; gives its XOR-URL, which names its MIME type when the format has a code for it.
 pub(super) async fn store(net: &Net, source: Source, mime: &str) -> Result<String, Error> {
     let content_type = ContentType::media_type(mime).unwrap_or(ContentType::Raw);
-    stored_url(files::store_file(net.clone(), source, content_type).await?)
+    files::store_file(net.clone(), source, content_type).await
 }

@@ -83,10 +83,10 @@ use self::apply::{apply, store};
 use self::entry::{guess_type, is_folder, link_of, now_rfc3339, EntryKind, FileEntry};
 use self::plan::{exists_use_force, is_a_folder, normalise, plan, same_content, Mode};
 use self::versions::{
-    container_address, container_url, current, files_map_at, internal, store_map, write_version,
-    Current, FILES_CONTAINER_TAG,
+    container_address, container_url, current, files_map_at, store_map, write_version, Current,
+    FILES_CONTAINER_TAG,
 };
-use super::output::{ContainerResult, FileChange, FilesMap, OpFuture, Output, ProcessedFiles};
+use super::output::{ContainerResult, FileChange, FilesMap, ProcessedFiles, Started};
 use super::{files, nrs, registers, resolve};
 use crate::error::{Error, ErrorCode};
 use crate::events::ProgressUnit;
@@ -101,8 +101,87 @@ pub(super) mod versions;
 
 pub use local::{LocalItem, LocalItems, LocalKind};
 
+/// The FilesContainer operations and their output (see `operation.rs`).
+macro_rules! table {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [containers] {
+            operations {
+                /// An empty FilesContainer; gives [`Output::Url`].
+                FilesContainerCreate -> Url = "files_container_create" by start_create;
+                /// A FilesContainer holding what the host found at a local location; gives
+                /// [`Output::Container`] (its URL, the files processed, its FilesMap).
+                FilesContainerCreateFrom {
+                    /// The local items (see [`LocalItems`](crate::LocalItems)).
+                    local: crate::LocalItems,
+                    /// Where inside the container to put them (a path such as `/site`); none
+                    /// for `/`.
+                    dst: Option<String>,
+                } -> Container = "files_container_create_from" by start_create_from;
+                /// Adds a local file (or folder) to a container at the path the URL names;
+                /// gives [`Output::Container`].
+                FilesContainerAdd {
+                    /// The local items.
+                    local: crate::LocalItems,
+                    /// The container's URL (XOR-URL or NRS), with the destination path.
+                    url: String,
+                    /// Replace a file already at the destination.
+                    force: bool,
+                    /// When `url` is an NRS URL, point its name at the new version.
+                    update_nrs: bool,
+                } -> Container = "files_container_add" by start_add;
+                /// Adds bytes as a file at the path the URL names; gives
+                /// [`Output::Container`].
+                FilesContainerAddFromRaw {
+                    /// The file's content.
+                    data: bytes::Bytes,
+                    /// The container's URL with the file's path.
+                    url: String,
+                    /// Replace a file already at that path.
+                    force: bool,
+                    /// When `url` is an NRS URL, point its name at the new version.
+                    update_nrs: bool,
+                } -> Container = "files_container_add_from_raw" by start_add_from_raw;
+                /// Makes the container (under the URL's path) match the local items: new and
+                /// changed files stored, and with `delete` the ones gone locally removed; gives
+                /// [`Output::Container`].
+                FilesContainerSync {
+                    /// The local items.
+                    local: crate::LocalItems,
+                    /// The container's URL, with the destination path.
+                    url: String,
+                    /// Remove what is in the container but no longer local.
+                    delete: bool,
+                    /// When `url` is an NRS URL, point its name at the new version.
+                    update_nrs: bool,
+                } -> Container = "files_container_sync" by start_sync;
+                /// Removes the file (or, with `recursive`, the folder) the URL's path names;
+                /// gives [`Output::Container`].
+                FilesContainerRemovePath {
+                    /// The container's URL with the path to remove.
+                    url: String,
+                    /// Remove a folder and everything under it.
+                    recursive: bool,
+                    /// When `url` is an NRS URL, point its name at the new version.
+                    update_nrs: bool,
+                } -> Container = "files_container_remove_path" by start_remove_path;
+                /// The container's FilesMap, at the URL's version (`?v=`) or the latest; gives
+                /// [`Output::Container`] with nothing processed.
+                FilesContainerGet {
+                    /// The container's URL.
+                    url: String,
+                } -> Container = "files_container_get" by start_get;
+            }
+            outputs {
+                /// A FilesContainer after an operation.
+                Container(crate::ContainerResult),
+            }
+        } }
+    };
+}
+pub(super) use table;
+
 /// Starts `Operation::FilesContainerCreate`.
-pub(super) fn start_create(net: Net) -> Result<OpFuture, Error> {
+pub(super) fn start_create(net: Net) -> Started<String> {
     Ok(create(net).boxed_local())
 }
 
@@ -111,7 +190,7 @@ pub(super) fn start_create_from(
     net: Net,
     local: LocalItems,
     dst: Option<String>,
-) -> Result<OpFuture, Error> {
+) -> Started<ContainerResult> {
     Ok(create_from(net, local, dst).boxed_local())
 }
 
@@ -122,7 +201,7 @@ pub(super) fn start_add(
     url: String,
     force: bool,
     update_nrs: bool,
-) -> Result<OpFuture, Error> {
+) -> Started<ContainerResult> {
     SafeUrl::parse(&url)?;
     Ok(change_from_local(net, local, url, update_nrs, Mode::Add { force }).boxed_local())
 }
@@ -134,7 +213,7 @@ pub(super) fn start_add_from_raw(
     url: String,
     force: bool,
     update_nrs: bool,
-) -> Result<OpFuture, Error> {
+) -> Started<ContainerResult> {
     SafeUrl::parse(&url)?;
     Ok(add_from_raw(net, data, url, force, update_nrs).boxed_local())
 }
@@ -146,7 +225,7 @@ pub(super) fn start_sync(
     url: String,
     delete: bool,
     update_nrs: bool,
-) -> Result<OpFuture, Error> {
+) -> Started<ContainerResult> {
     SafeUrl::parse(&url)?;
     Ok(change_from_local(net, local, url, update_nrs, Mode::Sync { delete }).boxed_local())
 }
@@ -157,41 +236,37 @@ pub(super) fn start_remove_path(
     url: String,
     recursive: bool,
     update_nrs: bool,
-) -> Result<OpFuture, Error> {
+) -> Started<ContainerResult> {
     SafeUrl::parse(&url)?;
     Ok(remove_path(net, url, recursive, update_nrs).boxed_local())
 }
 
 /// Starts `Operation::FilesContainerGet`: a URL that parses.
-pub(super) fn start_get(net: Net, url: String) -> Result<OpFuture, Error> {
+pub(super) fn start_get(net: Net, url: String) -> Started<ContainerResult> {
     SafeUrl::parse(&url)?;
     Ok(get(net, url).boxed_local())
 }
 
-/// An empty FilesContainer owned by the client's key; gives `Output::Url`.
-async fn create(net: Net) -> Result<Output, Error> {
+/// An empty FilesContainer owned by the client's key; its XOR-URL.
+async fn create(net: Net) -> Result<String, Error> {
     registers::create(net, None, FILES_CONTAINER_TAG, ContentType::FilesContainer).await
 }
 
 /// See `Operation::FilesContainerCreateFrom`.
-async fn create_from(net: Net, local: LocalItems, dst: Option<String>) -> Result<Output, Error> {
+async fn create_from(
+    net: Net,
+    local: LocalItems,
+    dst: Option<String>,
+) -> Result<ContainerResult, Error> {
     let mut files_map = FilesMap::new();
     let steps =
         plan(&files_map, local, dst.as_deref().unwrap_or("/"), Mode::Create, &now_rfc3339())?;
     let (processed, _) = apply(&net, &mut files_map, steps, Mode::Create).await?;
     // The register comes last, so that nothing is left behind when this is cancelled before.
     let map_url = store_map(&net, &files_map).await?;
-    let url = match registers::create(
-        net.clone(),
-        None,
-        FILES_CONTAINER_TAG,
-        ContentType::FilesContainer,
-    )
-    .await?
-    {
-        Output::Url(url) => url,
-        other => return Err(internal(format!("register creation gave {other:?}"))),
-    };
+    let url =
+        registers::create(net.clone(), None, FILES_CONTAINER_TAG, ContentType::FilesContainer)
+            .await?;
     let (_, address) = registers::address_of(&url)?;
     let version = write_version(&net, address, map_url, BTreeSet::new()).await?;
     Ok(result(&net, address, Some(version), processed, files_map))
@@ -204,7 +279,7 @@ async fn add_from_raw(
     url: String,
     force: bool,
     update_nrs: bool,
-) -> Result<Output, Error> {
+) -> Result<ContainerResult, Error> {
     files::check_size(data.len() as u64)?;
     let target = target(&net, &url, update_nrs).await?;
     let (path, folder) = normalise(&target.path)?;
@@ -265,7 +340,7 @@ async fn change_from_local(
     url: String,
     update_nrs: bool,
     mode: Mode,
-) -> Result<Output, Error> {
+) -> Result<ContainerResult, Error> {
     let target = target(&net, &url, update_nrs).await?;
     let mut current = current(&net, target.address).await?;
     let steps = plan(&current.files_map, local, &target.path, mode, &now_rfc3339())?;
@@ -279,7 +354,7 @@ async fn remove_path(
     url: String,
     recursive: bool,
     update_nrs: bool,
-) -> Result<Output, Error> {
+) -> Result<ContainerResult, Error> {
     let target = target(&net, &url, update_nrs).await?;
     let (path, _) = normalise(&target.path)?;
     if path.is_empty() {
@@ -319,7 +394,7 @@ async fn remove_path(
 }
 
 /// See `Operation::FilesContainerGet`.
-async fn get(net: Net, url: String) -> Result<Output, Error> {
+async fn get(net: Net, url: String) -> Result<ContainerResult, Error> {
     let parsed = SafeUrl::parse(&url)?;
     let resolved = if parsed.is_nrs() { resolve::nrs_target(&net, &parsed).await? } else { parsed };
     let address = container_address(&resolved, &url)?;
@@ -364,7 +439,7 @@ async fn finish(
     current: Current,
     processed: ProcessedFiles,
     changes: usize,
-) -> Result<Output, Error> {
+) -> Result<ContainerResult, Error> {
     let Current { address, heads, files_map } = current;
     if changes == 0 {
         return Ok(result(net, address, None, processed, files_map));
@@ -393,11 +468,11 @@ fn result(
     version: Option<EntryHash>,
     processed: ProcessedFiles,
     files_map: FilesMap,
-) -> Output {
-    Output::Container(ContainerResult {
+) -> ContainerResult {
+    ContainerResult {
         url: container_url(net, address, version),
         version: version.map(|v| VersionHash::from(v).to_string()),
         processed,
         files_map,
-    })
+    }
 }

@@ -11,7 +11,7 @@ use safe_types::{ContentType, DataType, SafeUrl, VersionHash};
 
 use crate::error::{Error, ErrorCode};
 use crate::net::Net;
-use crate::ops::output::{FilesMap, Output};
+use crate::ops::output::FilesMap;
 use crate::ops::{files, registers};
 use crate::source::Source;
 
@@ -172,9 +172,7 @@ pub(super) async fn store_map(net: &Net, files_map: &FilesMap) -> Result<String,
     let json = serde_json::to_vec(files_map)
         .map_err(|e| internal(format!("a FilesMap did not serialise: {e}")))?;
     files::check_size(json.len() as u64)?;
-    stored_url(
-        files::store_file(net.clone(), Source::from_bytes(json.into()), ContentType::Raw).await?,
-    )
+    files::store_file(net.clone(), Source::from_bytes(json.into()), ContentType::Raw).await
 }
 
 /// Writes the entry linking to `map_url`; gives its hash, the new version.
@@ -208,16 +206,8 @@ pub(super) fn container_url(
     }
 }
 
-/// The XOR-URL a file store gave.
-pub(super) fn stored_url(output: Output) -> Result<String, Error> {
-    match output {
-        Output::Stored(url) => Ok(url),
-        other => Err(internal(format!("storing a file gave {other:?}"))),
-    }
-}
-
 /// An error that means a bug in this client.
-pub(super) fn internal(message: String) -> Error {
+fn internal(message: String) -> Error {
     Error::new(
         ErrorCode::Internal,
         format!("{message}; this is a bug in safe-wasi, please report it"),
