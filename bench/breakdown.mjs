@@ -18,6 +18,7 @@ const MiB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
 
 /** Stages, in the order a frame is tried: the first pattern a frame's name matches wins. */
+/** @type {Array<[string, RegExp]>} */
 const STAGES = [
   ['QUIC crypto', /4ring4aead|ring_core_\d+_\d+_\d+__(CRYPTO|aes|gcm|chacha|GFp)|aes_nohw|gcm_|ChaCha20_ctr32|poly1305_(update|finish|blocks)/],
   ['hashing', /tiny_keccak|keccak|6blake3|blake3_|sha2|sha3|Sha3|XorName.*from_content/],
