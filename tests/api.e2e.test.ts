@@ -304,6 +304,10 @@ describe('NRS', () => {
     const firstVersion = SafeUrl.parse(v1Url).contentVersion!;
     const [, oldMap] = await safe.nrsGet('mysite', firstVersion);
     expect(Object.keys(oldMap)).toEqual(['mysite']);
+    // nrsGetSubnamesMap: the same map, through any name under the top name (one without a link too).
+    expect(await safe.nrsGetSubnamesMap('mysite')).toEqual(map);
+    expect(await safe.nrsGetSubnamesMap('nolink.mysite')).toEqual(map);
+    expect(await safe.nrsGetSubnamesMap('mysite', firstVersion)).toEqual(oldMap);
     const removed = await safe.nrsRemove('blog.mysite');
     expect(removed).toMatch(/^safe:\/\/blog\.mysite\?v=/);
     expect((await failure(() => safe.fetch('safe://blog.mysite'))).code).toBe('NotFound');

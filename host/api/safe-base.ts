@@ -326,6 +326,17 @@ export class SafeBase implements AsyncDisposable {
     return [n.link ?? null, toNrsMap(n.nrsMap)];
   }
 
+  /**
+   * Every public name under the top name of `name` and its link, at `version` or the latest
+   * (sn_api's `nrs_get_subnames_map`): the map {@link nrsGet} gives, for which `name` itself
+   * need not have a link.
+   */
+  async nrsGetSubnamesMap(name: string, version?: string | null, options?: CallOptions): Promise<NrsMap> {
+    const at = version === undefined || version === null ? undefined : args.text(version, 'version', 'hy8...');
+    const request = { tag: 'nrs-get-subnames-map', val: [args.publicName(name), at] } satisfies Request;
+    return toNrsMap((await this.#run('nrsGetSubnamesMap', 'read', request, 'nrs-map', args.options(options))).val);
+  }
+
   // ---- multimaps -------------------------------------------------------------------------
 
   /** Creates a multimap owned by this Safe's key pair at `name` (64 hex; random when null) and type tag `tag`. */

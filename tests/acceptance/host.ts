@@ -92,6 +92,7 @@ export interface HostSafe {
   nrsAdd(name: string, link: string): Promise<[string, boolean]>;
   nrsRemove(name: string): Promise<string>;
   nrsGet(name: string, version?: string | null): Promise<[string | null, NrsMap]>;
+  nrsGetSubnamesMap(name: string, version?: string | null): Promise<NrsMap>;
   registerCreate(name: string | null, tag: number, contentType?: string): Promise<string>;
   registerRead(url: string): Promise<RegisterEntry[]>;
   registerReadEntry(url: string, hash: string): Promise<Uint8Array>;
@@ -141,6 +142,7 @@ export const METHODS = [
   'nrsAdd',
   'nrsRemove',
   'nrsGet',
+  'nrsGetSubnamesMap',
   'registerCreate',
   'registerRead',
   'registerReadEntry',

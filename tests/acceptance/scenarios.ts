@@ -348,6 +348,9 @@ export function hostSuite(name: HostName, env: () => SuiteEnv): void {
     expect(Object.keys(nrsMap).sort()).toEqual([`blog.${top}`, `docs.${top}`, top].sort());
     const [, firstMap] = await safe.nrsGet(top, SafeUrl.parse(v1Url).contentVersion);
     expect(Object.keys(firstMap)).toEqual([top]);
+    // The same maps through nrsGetSubnamesMap, by a sub name without a link of its own.
+    expect(await safe.nrsGetSubnamesMap(`nolink.${top}`)).toEqual(nrsMap);
+    expect(await safe.nrsGetSubnamesMap(top, SafeUrl.parse(v1Url).contentVersion)).toEqual(firstMap);
     expect(await safe.nrsRemove(`blog.${top}`)).toMatch(new RegExp(`^safe://blog\\.${top}\\?v=`));
     expect((await failure(() => safe.fetch(`safe://blog.${top}`))).code).toBe('NotFound');
     const blogAt = `safe://blog.${top}?v=${SafeUrl.parse(blogUrl).contentVersion}`;

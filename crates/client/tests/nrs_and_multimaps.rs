@@ -133,6 +133,19 @@ fn nrs_get(sim: &mut Sim, name: &str, version: Option<&str>) -> Result<NrsGot, E
     })
 }
 
+fn subnames(
+    sim: &mut Sim,
+    name: &str,
+    version: Option<&str>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let op =
+        Operation::NrsGetSubnamesMap { name: name.into(), version: version.map(str::to_owned) };
+    sim.run(op).map(|o| match o {
+        Output::NrsMap(map) => map,
+        other => panic!("nrs_get_subnames_map gave {other:?}"),
+    })
+}
+
 fn fetch(sim: &mut Sim, url: &str) -> Result<SafeData, Error> {
     sim.run(Operation::Fetch { url: url.into(), range: None }).map(|o| match o {
         Output::Data(d) => d,
@@ -611,6 +624,46 @@ fn concurrent_links_of_one_name_are_a_conflict_until_associated_again() {
     // Associating again replaces both.
     associate(&mut sim, "race", &f2).expect("settle");
     assert_eq!(&file_data(fetch(&mut sim, "safe://race").expect("fetch"))[..], b"two");
+}
+
+#[test]
+fn the_subnames_map_is_nrs_gets_map_and_needs_no_link() {
+    let mut sim = connected();
+    let f1 = sim.store(b"one", None);
+    let f2 = sim.store(b"two", None);
+    assert_eq!(nrs_create(&mut sim, "subs").expect("create"), "safe://subs");
+    // A new map is empty, and the top name has no link of its own.
+    assert_eq!(subnames(&mut sim, "subs", None).expect("empty map"), BTreeMap::new());
+    let u1 = associate(&mut sim, "blog.subs", &f1).expect("associate");
+    associate(&mut sim, "docs.subs", &f2).expect("associate");
+    let want = BTreeMap::from([
+        ("blog.subs".to_owned(), f1.clone()),
+        ("docs.subs".to_owned(), f2.clone()),
+    ]);
+    // Through the top name, a name with a link, or one without.
+    for name in ["subs", "blog.subs", "nolink.subs"] {
+        assert_eq!(subnames(&mut sim, name, None).expect(name), want, "{name}");
+    }
+    let (_, _, map) = nrs_get(&mut sim, "blog.subs", None).expect("get");
+    assert_eq!(map, want);
+    // At a version, nrs_get's map at that version.
+    let v1 = version_of(&u1);
+    let (_, _, at_v1) = nrs_get(&mut sim, "blog.subs", Some(&v1)).expect("get at v1");
+    assert_eq!(subnames(&mut sim, "subs", Some(&v1)).expect("at v1"), at_v1);
+    assert_eq!(at_v1, BTreeMap::from([("blog.subs".to_owned(), f1.clone())]));
+    // A name with two concurrent links is a Conflict for nrs_get, not for the whole map.
+    insert(&mut sim, "safe://subs", "blog.subs", &f2, &[]).expect("concurrent entry");
+    assert_code(nrs_get(&mut sim, "blog.subs", None), ErrorCode::Conflict, "nrs_associate");
+    let map = subnames(&mut sim, "subs", None).expect("map with a conflict");
+    assert_eq!(map.get("blog.subs"), Some(f1.clone().max(f2.clone())).as_ref());
+    // The errors of nrs_get.
+    assert_code(subnames(&mut sim, "nowhere", None), ErrorCode::NotFound, "no NRS map");
+    assert_code(
+        subnames(&mut sim, "subs", Some("h123")),
+        ErrorCode::InvalidArgument,
+        "version hash",
+    );
+    assert_code(subnames(&mut sim, "not a name", None), ErrorCode::InvalidUrl, "public name");
 }
 
 #[test]

@@ -389,6 +389,7 @@ both_ways!(Operation <=> wit::Request;
     NrsAdd { name, link } <=> NrsAdd((name, link));
     NrsRemove { name } <=> NrsRemove(name);
     NrsGet { name, version } <=> NrsGet((name, version));
+    NrsGetSubnamesMap { name, version } <=> NrsGetSubnamesMap((name, version));
     FilesContainerCreate <=> FilesContainerCreate;
     FilesContainerCreateFrom { local, dst }
         <=> FilesContainerCreateFrom(wit::FilesContainerCreateFromArgs { local, dst });
@@ -421,5 +422,6 @@ both_ways!(Output <=> wit::Response;
     Multimap(entries) <=> Multimap(entries);
     NrsAdded { url, created_top_name } <=> NrsAdded((url, created_top_name));
     Nrs { link, version, map } <=> Nrs(wit::NrsResult { link, version, nrs_map: map });
+    NrsMap(map) <=> NrsMap(map);
     Container(result) <=> Container(result);
 );

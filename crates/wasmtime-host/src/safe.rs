@@ -472,6 +472,23 @@ impl Safe {
         }
     }
 
+    /// Every public name under `name`'s top name and its link, at `version` or the latest
+    /// (sn_api's `nrs_get_subnames_map`): `nrs_get`'s map, for which `name` needs no link.
+    pub async fn nrs_get_subnames_map(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<BTreeMap<String, String>, SafeError> {
+        let op = Operation::NrsGetSubnamesMap {
+            name: name.to_owned(),
+            version: version.map(str::to_owned),
+        };
+        match self.read(op).await? {
+            Output::NrsMap(map) => Ok(map),
+            other => Err(unexpected("nrs_get_subnames_map", other)),
+        }
+    }
+
     /// A register owned by this Safe's key at `name` (64 hex, random if `None`); its URL.
     pub async fn register_create(
         &self,

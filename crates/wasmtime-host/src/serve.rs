@@ -371,6 +371,13 @@ impl Server {
                     .await?;
                 json!([link, map])
             }
+            "nrsGetSubnamesMap" => json!(
+                safe.nrs_get_subnames_map(
+                    &a.string(0, "name")?,
+                    a.opt_string(1, "version")?.as_deref()
+                )
+                .await?
+            ),
             "registerCreate" => json!(
                 safe.register_create(
                     a.opt_string(0, "name")?.as_deref(),

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use safe_wasmtime::{Backend, ErrorCode, Options, Safe};
+use safe_wasmtime::{Backend, ErrorCode, Operation, Options, Output, Safe};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
@@ -122,6 +122,32 @@ async fn two_reads_on_one_safe_overlap_and_a_writer_waits_for_them() {
         safe.close().await;
         let after = safe.fetch(&url, None).await.expect_err("closed");
         assert_eq!(after.code(), ErrorCode::Closed);
+    }
+}
+
+#[tokio::test]
+async fn run_reaches_any_operation_in_both_engines() {
+    let node = Node::start();
+    for (i, backend) in [Backend::Native, Backend::Wasm(component())].into_iter().enumerate() {
+        let safe = Safe::new(Options::new(backend.clone())).await.expect("safe");
+        // A Connect through run is recorded as connect() records it.
+        let contact = safe_wasmtime::parse_contact(&node.addr).expect("contact");
+        match safe.run(Operation::Connect(vec![contact])).await.expect("connect") {
+            Output::Connected(info) => assert_eq!(info.nodes, 1),
+            other => panic!("{backend:?}: connect gave {other:?}"),
+        }
+        assert!(safe.is_connected(), "{backend:?}");
+        assert_eq!(safe.network().map(|n| n.nodes), Some(1));
+        // An operation without a method of its own.
+        let file = safe.store_bytes(&b"run"[..], None).await.expect("store");
+        let top = format!("run{i}");
+        safe.nrs_add(&format!("www.{top}"), &file).await.expect("nrs add");
+        let (_, map) = safe.nrs_get(&top, None).await.expect("nrs get");
+        match safe.run(Operation::NrsGetSubnamesMap { name: top, version: None }).await {
+            Ok(Output::NrsMap(got)) => assert_eq!(got, map, "{backend:?}"),
+            other => panic!("{backend:?}: nrs_get_subnames_map gave {other:?}"),
+        }
+        safe.close().await;
     }
 }
 

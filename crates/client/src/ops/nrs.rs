@@ -81,6 +81,16 @@ macro_rules! table {
                     /// A version hash of the map; none for the latest.
                     version: Option<String>,
                 } -> Nrs { link, version, map } = "nrs_get" by start_get;
+                /// Every public name under a name's top name and its link, as sn_api's
+                /// `nrs_get_subnames_map`: the map `NrsGet` gives, for which the name itself
+                /// need not have a link; gives [`Output::NrsMap`].
+                NrsGetSubnamesMap {
+                    /// A public name: the map of its top name is read (`blog.mysite` reads
+                    /// `mysite`'s).
+                    name: String,
+                    /// A version hash of the map; none for the latest.
+                    version: Option<String>,
+                } -> NrsMap = "nrs_get_subnames_map" by start_get_subnames_map;
             }
             outputs {
                 /// `NrsAdd`: the NRS URL with its new version, and whether the top name's map
@@ -100,6 +110,8 @@ macro_rules! table {
                     /// Every public name under the top name and its link.
                     map: std::collections::BTreeMap<String, String>,
                 },
+                /// `NrsGetSubnamesMap`: every public name under a top name and its link.
+                NrsMap(std::collections::BTreeMap<String, String>),
             }
         } }
     };
@@ -135,6 +147,15 @@ type NameAndMap = (Option<String>, Option<String>, BTreeMap<String, String>);
 /// Starts `Operation::NrsGet`.
 pub(super) fn start_get(net: Net, name: String, version: Option<String>) -> Started<NameAndMap> {
     Ok(get(net, name, version).boxed_local())
+}
+
+/// Starts `Operation::NrsGetSubnamesMap`.
+pub(super) fn start_get_subnames_map(
+    net: Net,
+    name: String,
+    version: Option<String>,
+) -> Started<BTreeMap<String, String>> {
+    Ok(get_subnames_map(net, name, version).boxed_local())
 }
 
 /// See `Operation::NrsCreate`: `safe://<top name>`, the NRS URL of the new (empty) map, as
@@ -187,6 +208,19 @@ async fn get(net: Net, name: String, version: Option<String>) -> Result<NameAndM
         version.map(|v| VersionHash::from(v).to_string()),
         view.links(),
     ))
+}
+
+/// See `Operation::NrsGetSubnamesMap`: the map of the name's top name at `version` (see
+/// [`NrsMap::view`]), whether or not the name has a link of its own.
+async fn get_subnames_map(
+    net: Net,
+    name: String,
+    version: Option<String>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let url = public_name_url(&name)?;
+    let version = version.as_deref().map(parse_version).transpose()?;
+    let map = NrsMap::fetch(&net, &url).await?;
+    Ok(map.view(version)?.links())
 }
 
 /// A top name's NRS map, as read from the network.
