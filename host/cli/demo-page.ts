@@ -43,7 +43,7 @@ export function demoPage(relay: string, site: string | undefined): string {
   <div id="result"></div>
 </section>
 <script type="module">
-import { Safe, SafeError } from './safe-wasi.js';
+import { Safe, SafeError, SafeUrl } from './safe-wasi.js';
 const config = ${config};
 const $ = (id) => document.getElementById(id);
 const status = (text, kind = '') => { $('status').textContent = text; $('status').className = kind; };
@@ -62,7 +62,10 @@ $('store').onclick = async () => {
   if (!file) { status('pick a file first', 'err'); return; }
   $('progress').value = 0; $('stored').textContent = '';
   try {
-    const url = await safe.storeBlob(file, undefined, { onProgress: (p) => { $('progress').max = p.total || 1; $('progress').value = p.done; } });
+    // The picked file's MIME type where the XOR-URL format has a code for it (so an image
+    // fetched back shows as one); anything else is stored as Raw.
+    const known = (type) => { try { return !!SafeUrl.encode({ xorname: '00'.repeat(32), contentType: type, dataType: 'File' }); } catch { return false; } };
+    const url = await safe.storeBlob(file, file.type && known(file.type) ? file.type : undefined, { onProgress: (p) => { $('progress').max = p.total || 1; $('progress').value = p.done; } });
     $('stored').textContent = url;
     $('url').value = url;
     status('stored ' + file.name + ' (' + file.size + ' bytes)', 'ok');
@@ -88,6 +91,9 @@ const listing = (url, map) => {
   return table;
 };
 
+/** The bytes as text, or null when they are not UTF-8 (shown as a download instead). */
+const utf8 = (bytes) => { try { return new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { return null; } };
+
 async function show(url) {
   const out = $('result');
   out.textContent = 'fetching…';
@@ -99,9 +105,9 @@ async function show(url) {
       if (type.startsWith('image/')) {
         out.innerHTML = '<img alt="">';
         out.firstChild.src = URL.createObjectURL(blob);
-      } else if (type.startsWith('text/') || type === 'application/json' || type === 'Raw' || type === '') {
+      } else if ((type.startsWith('text/') || type === 'application/json' || type === 'Raw' || type === '') && utf8(data.data) !== null) {
         out.innerHTML = '<pre></pre>';
-        out.firstChild.textContent = new TextDecoder().decode(data.data);
+        out.firstChild.textContent = utf8(data.data);
       } else {
         const link = document.createElement('a');
         link.download = 'file';
