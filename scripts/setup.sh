@@ -33,6 +33,8 @@ fi
 # The WAN tests (tests/wan.e2e.test.ts, bench/wan.mjs) make network namespaces and TUN devices
 # with iproute2's `ip` and set netem with its `tc`, where the kernel has netem.
 { command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1; } || need_apt+=(iproute2)
+# `npm run bench big` reads each CLI process's peak RSS from GNU time.
+[ -x /usr/bin/time ] || need_apt+=(time)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   sudo=""
