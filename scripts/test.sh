@@ -5,9 +5,16 @@
 # (unit, and end to end against real nodes on loopback).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-node scripts/lint-rust.mjs  # cargo fmt --check, module cycles, clippy -D warnings
-node scripts/lint-ts.mjs    # tsc --noEmit over host/, tests/, scripts/, bench/ (tsconfig.check.json)
-node scripts/build.mjs --tests
-node scripts/cargo-test.mjs
-node node_modules/vitest/vitest.mjs run
+# Each step prints its time on stderr, so a slow CI run says where the minutes went.
+step() {
+  local name=$1 started=$SECONDS
+  shift
+  "$@"
+  echo "[test] $name: $((SECONDS - started)) s (total $SECONDS s)" >&2
+}
+step setup bash scripts/setup.sh
+step lint-rust node scripts/lint-rust.mjs  # cargo fmt --check, module cycles, clippy -D warnings
+step lint-ts node scripts/lint-ts.mjs      # tsc --noEmit over host/, tests/, scripts/, bench/ (tsconfig.check.json)
+step build node scripts/build.mjs --tests
+step cargo-test node scripts/cargo-test.mjs
+step vitest node node_modules/vitest/vitest.mjs run

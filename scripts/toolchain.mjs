@@ -66,5 +66,8 @@ export const toolchain = detect();
  * @param {Record<string, string>} [extraEnv]
  */
 export function cargo(args, extraEnv = {}) {
+  const started = Date.now();
   execFileSync(toolchain.cargo, args, { cwd: root, stdio: 'inherit', env: { ...toolchain.env, ...extraEnv } });
+  // Each cargo step's time, so a slow CI run says which build took the minutes.
+  process.stderr.write(`[cargo] ${args.filter((a) => !a.startsWith('-Z')).slice(0, 8).join(' ')}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
