@@ -6,7 +6,8 @@
 //! allocator: an allocation past it aborts the test), and the same client works afterwards.
 //!
 //! Cases per property: `PROPTEST_CASES` (default 48 here; `npm run fuzz` runs thousands).
-//! Failing seeds are kept by proptest in `proptest-regressions/hostile.txt`, committed.
+//! Failing seeds are kept by proptest in `hostile.proptest-regressions` next to this file,
+//! committed, and run first every time.
 //! Native only: the allocator cap and proptest stay off the wasm test build, whose input
 //! surface the datagram fuzz (`scripts/fuzz-datagrams.mjs`) covers through the real component.
 #![cfg(not(target_family = "wasm"))]

@@ -164,9 +164,20 @@ async fn map_from(net: Net, contact: Contact) -> Result<NetworkMap, Error> {
             short(&bad.id)
         )));
     }
-    if map.get(&reply.node).is_none() {
+    let Some(listed) = map.get(&reply.node) else {
         return Err(Error::protocol(format!(
             "node {node} sent a network map without itself in it"
+        )));
+    };
+    // It lists itself where it answered (a node listening on an unspecified address lists
+    // that). Otherwise the map would send this client's later requests for the node elsewhere,
+    // and its refreshes would ask there too: the client could never learn a true map again.
+    let (at, answered) = (listed.addr, contact.addr);
+    let same_ip =
+        at.ip().to_canonical() == answered.ip().to_canonical() || at.ip().is_unspecified();
+    if at.port() != answered.port() || !same_ip {
+        return Err(Error::protocol(format!(
+            "node {node} answered at {answered} but its network map lists it at {at}"
         )));
     }
     Ok(map)
