@@ -54,17 +54,19 @@ function measure(label, run) {
   return r;
 }
 const safe = (/** @type {string[]} */ args) => () =>
-  spawnSync(TIME, ['-f', 'RSS %M', process.execPath, cli, ...global, ...args], { env, maxBuffer: 64 * MiB });
+  spawnSync(TIME, ['-f', 'RSS %M', process.execPath, cli, ...args, ...global], { env, maxBuffer: 64 * MiB });
 try {
-  const put = measure('safe files put FILE', safe(['--json', 'files', 'put', file]));
+  const put = measure('safe files put FILE', safe(['files', 'put', file, '--json']));
   const { url } = JSON.parse(put.stdout.toString());
+  // The file in the new container (the put's URL carries the version after the path's place).
+  const fileUrl = `${url.split('?')[0]}/big.bin`;
   const out = join(dir, 'back.bin');
-  measure('safe files get URL FILE', safe(['files', 'get', `${url}/big.bin`, out]));
+  measure('safe files get URL FILE', safe(['files', 'get', fileUrl, out]));
   const back = createHash('sha256');
   for await (const c of createReadStream(out)) back.update(c);
   console.log(`  read back: ${statSync(out).size} bytes, sha256 ${back.digest('hex') === want ? 'matches' : 'DIFFERS'}`);
   rmSync(out);
-  const line = `${TIME} -f 'RSS %M' '${process.execPath}' '${cli}' ${global.join(' ')} cat '${url}/big.bin' | sha256sum`;
+  const line = `${TIME} -f 'RSS %M' '${process.execPath}' '${cli}' cat '${fileUrl}' ${global.join(' ')} | sha256sum`;
   const cat = measure('safe cat URL | sha256sum', () => spawnSync('bash', ['-c', line], { env }));
   console.log(`  streamed: sha256 ${cat.stdout.toString().split(' ')[0] === want ? 'matches' : 'DIFFERS'}`);
 } finally {

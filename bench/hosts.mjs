@@ -18,9 +18,11 @@ const MiB = 1024 * 1024;
 const READS = Number(process.env.BENCH_SMALL_READS ?? 200);
 const CONCURRENCY = 8;
 
-// The Rust side is an example of the safe-wasmtime crate, in the profile the binary is built
-// with (so it shares every dependency with it).
-cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-wasmtime', '--example', 'hosts_bench']);
+// The Rust side is an example of the safe-wasmtime crate, built by the same cargo invocation as
+// `npm test`'s build (scripts/build.mjs --tests): the same packages and targets resolve the same
+// features, so it shares every dependency with the binaries, and after `npm test` this builds
+// nothing. (Asking for the example alone resolved other features and rebuilt wasmtime.)
+cargo(['build', '--profile', 'native', '--locked', '-p', 'safe-node', '-p', 'safe-wasmtime', '-p', 'safe-wan-link', '--all-targets']);
 const rustBench = join(root, 'target', 'native', 'examples', 'hosts_bench');
 
 /** @typedef {{ startMs: number, putMs: number, getMs: number, putPiecesMs: number, getPiecesMs: number, readP50: number, readP99: number }} Figures */
