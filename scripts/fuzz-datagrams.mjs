@@ -60,7 +60,7 @@ export async function fuzzDatagrams({ node, count, seed = 1, memoryLimit = 64 * 
   const gate = new SendGate();
   gate.allow([known]);
   const socket = await UdpSocket.bind('udp4', gate);
-  const client = new root.client.Client({ timeoutMs: 30_000n, xorurlBase: 'base32z' });
+  const client = new root.client.Client({ timeoutMs: 30_000n, xorurlBase: 'base32z', dryRun: false });
   const index = client.attachSocket(socket);
 
   /** @type {Map<bigint, (outcome: Outcome) => void>} */

@@ -1,7 +1,7 @@
 // The `safe` command (dist/cli/main.js) as a user runs it: a child process against a real test
 // network, found through the contacts file in its SAFE_HOME.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -136,6 +136,66 @@ describe('safe files', () => {
     const dog = await ok(['dog', `${url.split('?')[0]}/index.html`, '--json']);
     expect(dog.steps.map((s: { type: string }) => s.type)).toEqual(['FilesContainer', 'PublicFile']);
   }, 120_000);
+
+  it('put --dry-run and xorurl <location> give the URLs the real put gives, offline, storing nothing', async () => {
+    const fresh = join(dir.path, 'fresh site');
+    mkdirSync(join(fresh, 'sub dir'), { recursive: true });
+    writeFileSync(join(fresh, 'index.html'), '<h1>not stored yet</h1>');
+    writeFileSync(join(fresh, 'sub dir', 'a b.txt'), 'a dry run');
+    writeFileSync(join(fresh, 'sub dir', 'data.bin'), noise(2 * MiB + 5));
+    // No contacts file in this SAFE_HOME: anything that tried to connect would fail.
+    const offline = { env: { SAFE_HOME: join(dir.path, 'no-network-home') } };
+    const linksOf = (processed: Record<string, { link?: string }>) => Object.fromEntries(Object.entries(processed).map(([k, c]) => [k, c.link]));
+
+    const dry = await ok(['files', 'put', './fresh site/', '--recursive', '--dry-run', '--json'], offline);
+    expect(dry.dryRun).toBe(true);
+    expect(dry.processed['./fresh site/sub dir/a b.txt']).toMatchObject({ change: 'Added', link: expect.stringMatching(XORURL) });
+    const xorurl = await ok(['xorurl', './fresh site/', '--recursive', '--json'], offline);
+    expect(linksOf(xorurl.processed)).toEqual(linksOf(dry.processed));
+    const human = await ok(['files', 'put', './fresh site/', '--recursive', '--dry-run'], offline);
+    expect(human).toMatch(/^FilesContainer not created since running in dry-run mode\n/);
+    expect(human).toContain(dry.processed['./fresh site/index.html'].link);
+
+    const data = dry.processed['./fresh site/sub dir/data.bin'].link as string;
+    const missing = await safeCli(['cat', data]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^safe: error \[NotFound\]: /);
+
+    const real = await ok(['files', 'put', './fresh site/', '--recursive', '--json']);
+    expect(linksOf(real.processed)).toEqual(linksOf(dry.processed));
+    const stored = await safeCli(['cat', data]);
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(stored.stdout.length).toBe(2 * MiB + 5);
+    const one = await ok(['xorurl', './fresh site/index.html'], offline);
+    expect(one).toMatch(/^1 file\(s\) processed:\n\+ \.\/fresh site\/index\.html +safe:\/\//);
+    expect(one).toContain(real.processed['./fresh site/index.html'].link);
+  }, 180_000);
+
+  it('sync and add --dry-run say what they would do and change nothing', async () => {
+    const base = url.split('?')[0]!;
+    const before = await ok(['files', 'ls', base, '--json']);
+    writeFileSync(join(site, 'dry.txt'), 'only in a dry run');
+    try {
+      const synced = await ok(['files', 'sync', './site/', base, '--recursive', '--dry-run', '--json']);
+      expect(synced.dryRun).toBe(true);
+      expect(synced.version).toMatch(/^h/);
+      expect(synced.version).not.toBe(before.version);
+      expect(synced.processed['./site/dry.txt']).toMatchObject({ change: 'Added', link: expect.stringMatching(XORURL) });
+      expect(Object.keys(synced.filesMap)).toContain('/dry.txt');
+      const added = await ok(['files', 'add', join(site, 'dry.txt'), `${base}/dry/`, '--dry-run', '--json']);
+      expect(Object.values(added.processed)).toEqual([{ change: 'Added', link: synced.processed['./site/dry.txt'].link }]);
+      const human = await ok(['files', 'sync', './site/', base, '--recursive', '--dry-run']);
+      expect(human).toMatch(/^FilesContainer not synced since running in dry-run mode/);
+
+      const after = await ok(['files', 'ls', base, '--json']);
+      expect(after.version).toBe(before.version);
+      expect(Object.keys(after.filesMap)).not.toContain('/dry.txt');
+      const missing = await safeCli(['cat', synced.processed['./site/dry.txt'].link]);
+      expect(missing.stderr).toMatch(/^safe: error \[NotFound\]: /);
+    } finally {
+      rmSync(join(site, 'dry.txt'));
+    }
+  }, 180_000);
 
   it('sync, add and rm change the container', async () => {
     writeFileSync(join(site, 'index.html'), '<h1>changed</h1>');
@@ -283,7 +343,7 @@ describe('exit codes', () => {
   }, 60_000);
 
   it('2 for usage errors, 0 for --help on every verb', async () => {
-    for (const args of [['files'], ['files', 'nope'], ['files', 'put'], ['files', 'put', 'a', '--bogus'], ['cat', 'x', '--timeout', 'soon'], ['keys', 'create', 'extra'], ['wat'], ['files', 'put', '.', '--dry-run']]) {
+    for (const args of [['files'], ['files', 'nope'], ['files', 'put'], ['files', 'put', 'a', '--bogus'], ['cat', 'x', '--timeout', 'soon'], ['keys', 'create', 'extra'], ['wat'], ['xorurl', '.', '--bogus'], ['xorurl', 'a', 'b']]) {
       const run = await safeCli(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr, args.join(' ')).toMatch(/^safe: /);
@@ -299,5 +359,8 @@ describe('exit codes', () => {
       expect(run.stdout.toString()).toMatch(new RegExp(`^usage: safe ${verb.join(' ')}`));
       expect(run.stdout.toString()).toMatch(/--bootstrap CONTACT/);
     }
+    const location = await safeCli(['xorurl', './site', '--help']);
+    expect(location.code).toBe(0);
+    expect(location.stdout.toString()).toMatch(/^usage: safe xorurl <location>/);
   }, 120_000);
 });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Safe, SafeUrl } from '../dist/index.js';
 import { startTestnet, type Testnet } from '../dist/testnet/launcher.js';
-import { noise, publicFile, tempDir } from './support.js';
+import { failure, noise, publicFile, tempDir } from './support.js';
 
 const MiB = 1024 * 1024;
 const BINARY = join(import.meta.dirname, '..', 'target', 'release', 'safe-wasmtime');
@@ -71,8 +71,12 @@ for (const [name, backend] of [['wasmtime', []], ['native', ['--native']]] as co
       const put = noise(3000);
       const path = join(dir.path, `${name}.bin`);
       writeFileSync(path, put);
+      // --dry-run: the URL the put will give, with nothing stored yet.
+      const dryUrl = (await ok([...backend], ['put', path, '--media-type', 'application/octet-stream', '--dry-run'])).toString('utf8').trim();
+      expect((await failure(() => safe.fetch(dryUrl))).code).toBe('NotFound');
       const putUrl = (await ok([...backend], ['put', path, '--media-type', 'application/octet-stream'])).toString('utf8').trim();
       expect(putUrl).toMatch(/^safe:\/\//);
+      expect(putUrl).toBe(dryUrl);
       expect(SafeUrl.parse(putUrl).contentType).toBe('application/octet-stream');
       expect(Buffer.compare(Buffer.from(await safe.filesGet(putUrl)), Buffer.from(put))).toBe(0);
 

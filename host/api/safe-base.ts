@@ -19,6 +19,7 @@ import type { Request, ResponseTo, Sendable } from '../engine/protocol.js';
 import * as args from './args.js';
 import { filesMap, fromHex, networkInfo, processedFiles, safeData, toWitContact, nrsMap as toNrsMap } from './convert.js';
 import type { LocalFiles, Platform } from './platform.js';
+import { SafeUrl } from './safe-url.js';
 import { openFileStream, type ToPathOptions } from './stream.js';
 import type {
   ByteRange,
@@ -36,6 +37,7 @@ import type {
   ProcessedFiles,
   RegisterEntry,
   SafeData,
+  SafeOptions,
   XorUrlBase,
 } from './types.js';
 
@@ -50,6 +52,21 @@ const finalizer = new FinalizationRegistry<Engine>((engine) => engine.terminate(
 let instances = 0;
 
 /**
+ * What {@link SafeBase.parseAndResolveUrl} gives (sn_api's `parse_and_resolve_url`): the URL as
+ * parsed, and what its NRS name resolves to.
+ */
+export interface ResolvedUrl {
+  /** The URL as given, parsed (no network). */
+  parsed: SafeUrl;
+  /**
+   * For an NRS URL: the link its name resolves to, following names that link to names, with
+   * the URL's path after the link's own (`safe://mysite/a.html` -> `safe://hy...?v=.../a.html`);
+   * a top name without a link resolves to its NRS map's XOR-URL. For a XOR-URL: the same URL.
+   */
+  resolved: SafeUrl;
+}
+
+/**
  * A client of the Safe Network, on the platform its host gives: use the host's `Safe` (the
  * package's for Node, `dist/browser/safe-wasi.js`'s in a browser), which is this class.
  */
@@ -59,6 +76,7 @@ export class SafeBase implements AsyncDisposable {
   readonly #engine: Engine;
   readonly #instance = ++instances;
   #calls = 0;
+  readonly #dryRun: boolean;
   #connected = false;
   #closed = false;
   #network: NetworkInfo | undefined;
@@ -69,9 +87,12 @@ export class SafeBase implements AsyncDisposable {
    *   for `null`), `'base32'` or `'base64'`
    * @param timeoutSecs how long an operation may take before it fails with `Timeout`
    *   (default 120, also for `null`)
+   * @param options `{ dryRun }`: see {@link SafeBase.dryRunner}
    */
-  protected constructor(platform: Platform, xorurlBase: XorUrlBase | null = null, timeoutSecs: number | null = null) {
+  protected constructor(platform: Platform, xorurlBase: XorUrlBase | null = null, timeoutSecs: number | null = null, options: SafeOptions = {}) {
     this.#platform = platform;
+    if (options === null || typeof options !== 'object') throw new SafeError('InvalidArgument', 'options must be an object, e.g. { dryRun: true }');
+    this.#dryRun = args.flag(options.dryRun, 'dryRun', false);
     const base = xorurlBase ?? 'base32z';
     if (!BASES.includes(base)) {
       throw new SafeError('InvalidArgument', `xorurlBase must be one of ${BASES.join(', ')} or null, got ${String(xorurlBase)}`);
@@ -80,8 +101,35 @@ export class SafeBase implements AsyncDisposable {
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_SECS) {
       throw new SafeError('InvalidArgument', `timeoutSecs must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECS}, or null, got ${String(timeoutSecs)}`);
     }
-    this.#engine = platform.engine({ timeoutMs: Math.ceil(timeout * 1000), xorurlBase: base });
+    this.#engine = platform.engine({ timeoutMs: Math.ceil(timeout * 1000), xorurlBase: base, dryRun: this.#dryRun });
     finalizer.register(this, this.#engine, this);
+  }
+
+  /**
+   * A dry runner (sn_api's `Safe::dry_runner`): a `Safe` whose writes are not sent to the
+   * network and resolve to what they would have given. `storeBytes`, `storeFile` and
+   * `storeBlob` give the very XOR-URL a real store gives (self-encryption and data map
+   * included), and need no `connect`, nor do `filesContainerCreateFrom`,
+   * `filesContainerCreate`, `registerCreate` and `multimapCreate` (their URLs are random, as a
+   * real one's are). The other container operations read the container, then give the version,
+   * processed files and FilesMap they would have written. Reads go to the network as usual, and
+   * find nothing that a dry run "wrote".
+   *
+   * @example
+   * const dry = Safe.dryRunner();
+   * const url = await dry.storeBytes(bytes);   // the URL, nothing uploaded
+   */
+  static dryRunner<T extends SafeBase>(
+    this: new (xorurlBase: XorUrlBase | null, timeoutSecs: number | null, options: SafeOptions) => T,
+    xorurlBase: XorUrlBase | null = null,
+    timeoutSecs: number | null = null,
+  ): T {
+    return new this(xorurlBase, timeoutSecs, { dryRun: true });
+  }
+
+  /** Whether this is a dry runner (see {@link SafeBase.dryRunner}). */
+  get isDryRun(): boolean {
+    return this.#dryRun;
   }
 
   /** Whether `connect()` has succeeded and the instance is not closed. */
@@ -184,6 +232,24 @@ export class SafeBase implements AsyncDisposable {
   async inspect(url: string, options?: CallOptions): Promise<SafeData[]> {
     const request = { tag: 'inspect', val: args.url(url) } satisfies Request;
     return (await this.#run('inspect', 'read', request, 'chain', args.options(options))).val.map(safeData);
+  }
+
+  /**
+   * Parses `url` and resolves its NRS name (sn_api's `parse_and_resolve_url`): `{ parsed,
+   * resolved }` (see {@link ResolvedUrl}). Only the name is resolved, not the URL's path, so the
+   * path need not exist. A XOR-URL resolves to itself without the network; an NRS name reads its
+   * map (and those of names it links to) with {@link inspect}: a name that links to nothing is
+   * `NotFound`.
+   */
+  async parseAndResolveUrl(url: string, options?: CallOptions): Promise<ResolvedUrl> {
+    const parsed = SafeUrl.parse(args.url(url));
+    if (!parsed.isNrs) return { parsed, resolved: parsed };
+    const steps = await this.inspect(parsed.withPath('').toString(), options);
+    const links = steps.filter((s) => s.type === 'NrsEntry');
+    const last = links.at(-1);
+    const target = last ? SafeUrl.parse(last.resolvesInto) : SafeUrl.parse(steps[0]?.xorurl ?? '');
+    const path = `${target.path.replace(/\/+$/, '')}${parsed.path}`;
+    return { parsed, resolved: target.withPath(path) };
   }
 
   /**

@@ -16,7 +16,7 @@ import { downloadToPath } from './download.js';
 import { walk } from './local-files.js';
 import type { Platform } from './platform.js';
 import { SafeBase } from './safe-base.js';
-import type { XorUrlBase } from './types.js';
+import type { SafeOptions, XorUrlBase } from './types.js';
 
 const node: Platform = {
   name: 'Node',
@@ -53,8 +53,9 @@ export class Safe extends SafeBase {
    *   for `null`), `'base32'` or `'base64'`
    * @param timeoutSecs how long an operation may take before it fails with `Timeout`
    *   (default 120, also for `null`)
+   * @param options `{ dryRun: true }` makes a dry runner (as `Safe.dryRunner()`)
    */
-  constructor(xorurlBase: XorUrlBase | null = null, timeoutSecs: number | null = null) {
-    super(node, xorurlBase, timeoutSecs);
+  constructor(xorurlBase: XorUrlBase | null = null, timeoutSecs: number | null = null, options: SafeOptions = {}) {
+    super(node, xorurlBase, timeoutSecs, options);
   }
 }

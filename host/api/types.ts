@@ -3,6 +3,15 @@
 /** The encodings a XOR-URL's name can be written in. */
 export type XorUrlBase = 'base32z' | 'base32' | 'base64';
 
+/** How a `Safe` behaves besides its XOR-URL base and timeout (the constructor's third argument). */
+export interface SafeOptions {
+  /**
+   * A dry runner (sn_api's `Safe::dry_runner`, also `Safe.dryRunner()`): writes are not sent to
+   * the network and resolve to what they would have given; reads go to the network as usual.
+   */
+  dryRun?: boolean;
+}
+
 /** Options of {@link Safe.connect}. */
 export interface ConnectOptions {
   /**

@@ -35,8 +35,10 @@ export type {
   RegisterEntry,
   SafeData,
   SafeKey,
+  SafeOptions,
   XorUrlBase,
 } from '../api/types.js';
+export type { ResolvedUrl } from '../api/safe-base.js';
 export { ErrorCodes, SafeError, type ErrorCode } from '../core/errors.js';
 export { SafeUrl, type ContentType, type DataType, type SafeUrlEncodeOptions } from '../api/safe-url.js';
 export { RwLock, type Release } from '../core/lock.js';

@@ -5,7 +5,7 @@
  */
 import type { Platform } from '../api/platform.js';
 import { SafeBase } from '../api/safe-base.js';
-import type { XorUrlBase } from '../api/types.js';
+import type { SafeOptions, XorUrlBase } from '../api/types.js';
 import { parseContactWith } from '../core/contact.js';
 import { SafeError } from '../core/errors.js';
 import { Engine } from '../engine/engine.js';
@@ -49,8 +49,9 @@ export class Safe extends SafeBase {
   /**
    * @param xorurlBase the base of the XOR-URLs this client writes (default `'base32z'`)
    * @param timeoutSecs how long an operation may take before it fails with `Timeout` (default 120)
+   * @param options `{ dryRun: true }` makes a dry runner (as `Safe.dryRunner()`)
    */
-  constructor(xorurlBase: XorUrlBase | null = null, timeoutSecs: number | null = null) {
-    super(browser, xorurlBase, timeoutSecs);
+  constructor(xorurlBase: XorUrlBase | null = null, timeoutSecs: number | null = null, options: SafeOptions = {}) {
+    super(browser, xorurlBase, timeoutSecs, options);
   }
 }

@@ -147,23 +147,26 @@ export class Context {
     this.#bootstrap = values['bootstrap'] as string[] | undefined;
   }
 
-  /** A `Safe` that has not connected (for what needs no network). */
-  offline(): Safe {
-    this.#safe ??= new Safe(null, this.#timeout);
+  /**
+   * A `Safe` that has not connected (for what needs no network); with `dryRun`, a dry runner
+   * (`--dry-run`: its writes are not sent). One command uses one kind.
+   */
+  offline(dryRun = false): Safe {
+    this.#safe ??= dryRun ? Safe.dryRunner(null, this.#timeout) : new Safe(null, this.#timeout);
     return this.#safe;
   }
 
   /**
    * A connected `Safe` signing with the CLI's key pair; with `owner`, one is created and saved
-   * first when there is none.
+   * first when there is none (not for a dry run, which writes nothing, not even that).
    */
-  async connect(owner = false): Promise<Safe> {
-    const safe = this.offline();
+  async connect(owner = false, dryRun = false): Promise<Safe> {
+    const safe = this.offline(dryRun);
     if (!safe.isConnected) await safe.connect(this.#bootstrap ? { bootstrap: this.#bootstrap } : {});
     const known = await cliSecretKey();
     if (known) {
       await safe.setKeypair(known.secretKey);
-    } else if (owner) {
+    } else if (owner && !dryRun) {
       const path = await saveCredentials(await safe.getKeypair());
       process.stderr.write(`safe: this CLI had no key pair: created one, saved in ${path} (see \`safe keys show\`)\n`);
     }

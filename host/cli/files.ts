@@ -2,6 +2,7 @@
  * `safe files ...`: FilesContainers from the command line, as sn_cli had them (put, get, sync,
  * add, rm, ls, tree). Human output follows sn_cli: the container URL, then one line per path
  * (`+ ./site/index.html  safe://...`); `--json` prints one object per command (README, "CLI").
+ * `--dry-run` (put, sync, add) runs the verb on a dry runner: nothing is written.
  */
 import { mkdir, stat, symlink } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
@@ -12,21 +13,28 @@ import type { FileInfo, FilesContainer, FilesMap, ProcessedFiles, SafeData } fro
 import type { Context, Values, Verb } from './context.js';
 import { filesTable, filesTree, humanBytes, print, processedTable, progressLine, UsageError } from './output.js';
 
-const DRY_RUN_MISSING = '--dry-run is not available in this version of safe-wasi (the dry runner is not built yet)';
-
-function noDryRun(values: Values): void {
-  if (values['dry-run']) throw new UsageError(DRY_RUN_MISSING);
-}
-
 const changeOptions = {
   'update-nrs': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
 
-/** Prints what a change to a container did: its version, URL and the processed table. */
-function printChange(ctx: Context, what: string, url: string, version: string | null, processed: ProcessedFiles, filesMap: FilesMap): void {
-  print(ctx.json, { url, version, processed, filesMap }, () => {
-    const head = version === null ? `No changes were made to the FilesContainer at "${url}"` : `FilesContainer ${what} (version ${version}): "${versioned(url, version)}"`;
+/** Whether the command is a dry run (`--dry-run`: the dry runner, which writes nothing). */
+function dryRun(values: Values): boolean {
+  return values['dry-run'] === true;
+}
+
+/**
+ * Prints what a change to a container did (or, in a dry run, would do): its version, URL and
+ * the processed table. `--json` adds `dryRun: true` to a dry run's object.
+ */
+function printChange(ctx: Context, what: string, url: string, version: string | null, processed: ProcessedFiles, filesMap: FilesMap, dry: boolean): void {
+  print(ctx.json, { url, version, processed, filesMap, ...(dry ? { dryRun: true } : {}) }, () => {
+    const head =
+      version === null
+        ? `No changes ${dry ? 'would be' : 'were'} made to the FilesContainer at "${url}"`
+        : dry
+          ? `FilesContainer not ${what} since running in dry-run mode (it would be version ${version}): "${versioned(url, version)}"`
+          : `FilesContainer ${what} (version ${version}): "${versioned(url, version)}"`;
     const table = processedTable(processed);
     return table === '' ? head : `${head}\n${table}`;
   });
@@ -49,13 +57,13 @@ folder itself; [dst] is the path in the container to put it under.
 
   -r, --recursive    descend into sub-folders
   --follow-links     store what symlinks point to, not the links
-  --dry-run          (not available in this version)`,
+  --dry-run          store nothing: print the URLs the files would have (needs no network)`,
   options: { recursive: { type: 'boolean', short: 'r' }, 'follow-links': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
   positionals: [1, 2],
   async run(ctx, [location, dst], values) {
-    noDryRun(values);
-    const safe = await ctx.connect(true);
-    const progress = progressLine('storing');
+    const dry = dryRun(values);
+    const safe = dry ? ctx.offline(true) : await ctx.connect(true);
+    const progress = progressLine(dry ? 'encrypting' : 'storing');
     try {
       const [url, processed, filesMap] = await safe.filesContainerCreateFrom(location!, dst ?? null, {
         recursive: values['recursive'] === true,
@@ -63,7 +71,8 @@ folder itself; [dst] is the path in the container to put it under.
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       });
       progress.end();
-      print(ctx.json, { url, processed, filesMap }, () => `FilesContainer created at: "${url}"\n${processedTable(processed)}`);
+      const head = dry ? 'FilesContainer not created since running in dry-run mode' : `FilesContainer created at: "${url}"`;
+      print(ctx.json, { url, processed, filesMap, ...(dry ? { dryRun: true } : {}) }, () => `${head}\n${processedTable(processed)}`);
     } finally {
       progress.end();
     }
@@ -79,12 +88,12 @@ changed files are stored; with --delete what is gone locally is removed (needs -
   --delete           remove what the container has under the path but the folder does not
   --update-nrs       when <url> is an NRS name, point it at the new version
   --follow-links     store what symlinks point to, not the links
-  --dry-run          (not available in this version)`,
+  --dry-run          change nothing: print what the sync would do (reads the container)`,
   options: { recursive: { type: 'boolean', short: 'r' }, delete: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, ...changeOptions },
   positionals: [2, 2],
   async run(ctx, [location, url], values) {
-    noDryRun(values);
-    const safe = await ctx.connect(true);
+    const dry = dryRun(values);
+    const safe = await ctx.connect(true, dry);
     const progress = progressLine('syncing');
     try {
       const [version, processed, filesMap] = await safe.filesContainerSync(location!, url!, {
@@ -95,7 +104,7 @@ changed files are stored; with --delete what is gone locally is removed (needs -
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       });
       progress.end();
-      printChange(ctx, 'synced up', url!, version, processed, filesMap);
+      printChange(ctx, dry ? 'synced' : 'synced up', url!, version, processed, filesMap, dry);
     } finally {
       progress.end();
     }
@@ -110,18 +119,18 @@ in "/": inside that folder). A file already there is kept, and reported, unless 
   -f, --force        replace a file already at the path
   --update-nrs       when <url> is an NRS name, point it at the new version
   --follow-links     store what a symlink points to, not the link
-  --dry-run          (not available in this version)`,
+  --dry-run          change nothing: print what the add would do (reads the container)`,
   options: { force: { type: 'boolean', short: 'f' }, 'follow-links': { type: 'boolean' }, ...changeOptions },
   positionals: [2, 2],
   async run(ctx, [location, url], values) {
-    noDryRun(values);
-    const safe = await ctx.connect(true);
+    const dry = dryRun(values);
+    const safe = await ctx.connect(true, dry);
     const [version, processed, filesMap] = await safe.filesContainerAdd(location!, url!, {
       force: values['force'] === true,
       updateNrs: values['update-nrs'] === true,
       followLinks: values['follow-links'] === true,
     });
-    printChange(ctx, 'updated', url!, version, processed, filesMap);
+    printChange(ctx, 'updated', url!, version, processed, filesMap, dry);
   },
 };
 
@@ -139,7 +148,7 @@ const rm: Verb = {
       recursive: values['recursive'] === true,
       updateNrs: values['update-nrs'] === true,
     });
-    printChange(ctx, 'updated', url!, version, processed, filesMap);
+    printChange(ctx, 'updated', url!, version, processed, filesMap, false);
   },
 };
 

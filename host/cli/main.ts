@@ -21,7 +21,8 @@ import { xorurlOfLocation, xorurlVerbs } from './xorurl.js';
 const GROUPS: Record<string, Record<string, Verb>> = { files: filesVerbs, keys: keysVerbs, nrs: nrsVerbs, xorurl: xorurlVerbs };
 
 function groupUsage(group: string, verbs: Record<string, Verb>): string {
-  return `usage:\n${Object.values(verbs)
+  const shown = group === 'xorurl' ? [...Object.values(verbs), xorurlOfLocation] : Object.values(verbs);
+  return `usage:\n${shown
     .map((v) => `  ${v.usage}`)
     .join('\n')}\n\n\`safe ${group} <verb> --help\` tells more about each.\n\n${GLOBAL_HELP}`;
 }
@@ -34,6 +35,7 @@ const USAGE = `usage: safe <command> ...
   safe keys create|balance|transfer|show ...   key pairs and test coins
   safe nrs create|add|remove|get ...           public names
   safe xorurl decode <url>                     what a safe:// URL encodes
+  safe xorurl <location>                       the URLs local files would have (nothing uploaded)
   safe testnet start|status|stop ...           a local test network
   safe relay [--listen 127.0.0.1:8787] ...     the datagram relay for browser pages
   safe browser-demo                            a demo page using the network from a browser
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const found = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
   if (!found) {
-    if (group === 'xorurl' && !verb.startsWith('-')) xorurlOfLocation();
+    if (group === 'xorurl') return runVerb(xorurlOfLocation, argv.slice(1));
     throw new UsageError(`unknown ${group} verb '${verb}'`, groupUsage(group, verbs));
   }
   return runVerb(found, rest);

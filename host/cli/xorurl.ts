@@ -1,11 +1,11 @@
 /**
- * `safe xorurl decode <url>`: what a safe:// URL encodes, read without a network.
- * (`safe xorurl <location>`, the URLs of local files without uploading them, needs the dry
- * runner, which this version does not have.)
+ * `safe xorurl decode <url>`: what a safe:// URL encodes, read without a network; and
+ * `safe xorurl <location>`: the XOR-URLs the local files would have, computed by the dry runner
+ * (self-encryption and all) without uploading anything or connecting to a network.
  */
 import { SafeUrl } from '../api/safe-url.js';
 import type { Verb } from './context.js';
-import { print, UsageError } from './output.js';
+import { print, processedTable, progressLine } from './output.js';
 
 const decode: Verb = {
   usage: 'safe xorurl decode <url>',
@@ -48,7 +48,34 @@ const decode: Verb = {
 /** The `xorurl` verbs by name. */
 export const xorurlVerbs: Record<string, Verb> = { decode };
 
-/** What `safe xorurl <location>` says until the dry runner exists. */
-export function xorurlOfLocation(): never {
-  throw new UsageError('`safe xorurl <location>` (the URLs of local files without uploading them) needs the dry runner, which this version does not have; `safe xorurl decode <url>` works');
-}
+/** `safe xorurl <location>`, run when the word after `xorurl` is not one of its verbs. */
+export const xorurlOfLocation: Verb = {
+  usage: 'safe xorurl <location> [--recursive] [--follow-links]',
+  help: `Prints the XOR-URL each local file at <location> would have once stored, as sn_cli's
+\`safe xorurl\`: the files are read and self-encrypted, but nothing is uploaded and no network
+is needed. The URLs are those \`safe files put\` gives the same files.
+
+  -r, --recursive    descend into sub-folders
+  --follow-links     the URLs of what symlinks point to, not of the links`,
+  options: { recursive: { type: 'boolean', short: 'r' }, 'follow-links': { type: 'boolean' } },
+  positionals: [1, 1],
+  async run(ctx, [location], values) {
+    const safe = ctx.offline(true);
+    const progress = progressLine('encrypting');
+    try {
+      const [, processed] = await safe.filesContainerCreateFrom(location!, null, {
+        recursive: values['recursive'] === true,
+        followLinks: values['follow-links'] === true,
+        ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+      });
+      progress.end();
+      const files = Object.values(processed).filter((c) => c.change !== 'Failed' && c.link !== '').length;
+      print(ctx.json, { processed }, () => {
+        const table = processedTable(processed);
+        return files === 0 && table === '' ? 'No files were processed' : `${files} file(s) processed:\n${table}`;
+      });
+    } finally {
+      progress.end();
+    }
+  },
+};

@@ -75,7 +75,7 @@ export class Driver {
 
   /** Creates the client and lends it the sockets the host has from the start. */
   static async create(api: ClientExports, options: EngineOptions, post: Post, host: DriverHost): Promise<Driver> {
-    const client = new api.Client({ timeoutMs: BigInt(options.timeoutMs), xorurlBase: options.xorurlBase });
+    const client = new api.Client({ timeoutMs: BigInt(options.timeoutMs), xorurlBase: options.xorurlBase, dryRun: options.dryRun === true });
     const driver = new Driver(client, post, host);
     for (const socket of await host.sockets(driver.#gate)) driver.attach(socket);
     return driver;

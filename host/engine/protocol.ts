@@ -16,6 +16,8 @@ import type { Contact } from '../core/contacts.js';
 export interface EngineOptions {
   timeoutMs: number;
   xorurlBase: Wit.XorurlBase;
+  /** A dry runner: the component sends no writes (the WIT's `options.dry-run`); default false. */
+  dryRun?: boolean;
 }
 
 /** Where the bytes of a `byte-source` come from. */

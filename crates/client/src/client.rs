@@ -38,11 +38,20 @@ pub struct Config {
     /// Seeds the client's randomness (new keys, register names), for reproducible tests;
     /// `None` draws from the operating system.
     pub rng_seed: Option<[u8; 32]>,
+    /// A dry runner (sn_api's `Safe::dry_runner`): writes to the network are not sent, and give
+    /// what they would have given (a store its XOR-URL, without a network map); reads still go
+    /// to the network. See "Dry runs" in `ops/operation.rs`.
+    pub dry_run: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(120), xorurl_base: XorUrlBase::Base32z, rng_seed: None }
+        Self {
+            timeout: Duration::from_secs(120),
+            xorurl_base: XorUrlBase::Base32z,
+            rng_seed: None,
+            dry_run: false,
+        }
     }
 }
 
@@ -79,6 +88,7 @@ impl Client {
             transport: Transport::new(),
             map: None,
             xorurl_base: config.xorurl_base,
+            dry_run: config.dry_run,
             timers: Timers::default(),
             detached: Vec::new(),
             background: VecDeque::new(),

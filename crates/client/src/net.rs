@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) transport: Transport,
     pub(crate) map: Option<Rc<NetworkMap>>,
     pub(crate) xorurl_base: XorUrlBase,
+    /// Writes are skipped and answered as if they succeeded (see [`Net::dry_run`]).
+    pub(crate) dry_run: bool,
     /// The driver's clock and the operations' deadlines.
     pub(crate) timers: Timers,
     /// Work handed off by operations, to go on after they complete (see [`Net::detach`]).
@@ -167,6 +169,13 @@ impl Net {
 
     pub(crate) fn xorurl_base(&self) -> XorUrlBase {
         self.with(|s| s.xorurl_base)
+    }
+
+    /// Whether this is a dry runner: every write to the network (chunk puts, register
+    /// creations and entries, transfers, the faucet) is skipped where it would be sent and
+    /// answered with what it would have given; reads are sent as usual.
+    pub(crate) fn dry_run(&self) -> bool {
+        self.with(|s| s.dry_run)
     }
 
     /// Notes that a node of the map could not be reached (it may have left the network).

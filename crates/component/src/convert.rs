@@ -202,6 +202,7 @@ impl Convert<Config> for wit::Options {
             rng_seed: None,
             timeout: Duration::from_millis(self.timeout_ms),
             xorurl_base: self.xorurl_base.convert(cx)?,
+            dry_run: self.dry_run,
         })
     }
 }
@@ -211,6 +212,7 @@ impl Convert<wit::Options> for Config {
         Ok(wit::Options {
             timeout_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
             xorurl_base: self.xorurl_base.convert(cx)?,
+            dry_run: self.dry_run,
         })
     }
 }

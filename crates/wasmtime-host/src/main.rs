@@ -54,6 +54,9 @@ enum Command {
         /// Its MIME type, e.g. text/html.
         #[arg(long, value_name = "TYPE")]
         media_type: Option<String>,
+        /// Print the XOR-URL the file would have, storing nothing (no network is needed).
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Writes a file's bytes (or a range of them) to stdout.
     Get {
@@ -111,7 +114,8 @@ async fn run(cli: Cli) -> Result<(), SafeError> {
     } else {
         Backend::Wasm(cli.component.unwrap_or_else(default_component))
     };
-    let mut options = Options::new(backend);
+    let dry_run = matches!(cli.command, Command::Put { dry_run: true, .. });
+    let mut options = if dry_run { Options::dry_runner(backend) } else { Options::new(backend) };
     options.timeout = Duration::from_secs(cli.timeout);
     options.allow = cli.allow;
     if let Command::Serve = cli.command {
@@ -119,13 +123,15 @@ async fn run(cli: Cli) -> Result<(), SafeError> {
     }
     let safe = Safe::new(options).await?;
     let result = async {
-        safe.connect(&cli.bootstrap).await?;
+        if !dry_run {
+            safe.connect(&cli.bootstrap).await?;
+        }
         let mut out = std::io::stdout().lock();
         let io = |e: std::io::Error| {
             SafeError::new(ErrorCode::Internal, format!("cannot write to stdout: {e}"))
         };
         match cli.command {
-            Command::Put { file, media_type } => {
+            Command::Put { file, media_type, .. } => {
                 let url = safe.store_file(&file, media_type.as_deref()).await?;
                 writeln!(out, "{url}").map_err(io)?;
             }

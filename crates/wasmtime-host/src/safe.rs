@@ -55,6 +55,8 @@ pub struct Options {
     /// network map (default none): everything else it sends is dropped and reported on stderr.
     /// Ignored natively.
     pub allow: Vec<std::net::SocketAddr>,
+    /// A dry runner (default false; see [`Options::dry_runner`]).
+    pub dry_run: bool,
 }
 
 impl Options {
@@ -68,7 +70,15 @@ impl Options {
             call_budget: Duration::from_secs(30),
             cache_dir: crate::default_cache_dir(),
             allow: Vec::new(),
+            dry_run: false,
         }
+    }
+
+    /// The options of a dry runner (sn_api's `Safe::dry_runner`) on `backend`: writes are not
+    /// sent and give what they would have given (a store the XOR-URL a real store gives,
+    /// without `connect`); reads go to the network.
+    pub fn dry_runner(backend: Backend) -> Self {
+        Self { dry_run: true, ..Self::new(backend) }
     }
 }
 
@@ -117,8 +127,12 @@ impl Safe {
         let (commands, rx) = mpsc::unbounded_channel();
         let running = Arc::new(AtomicUsize::new(0));
         let (ready_tx, ready_rx) = oneshot::channel::<Result<(), SafeError>>();
-        let config =
-            Config { timeout: options.timeout, xorurl_base: options.xorurl_base, rng_seed: None };
+        let config = Config {
+            timeout: options.timeout,
+            xorurl_base: options.xorurl_base,
+            rng_seed: None,
+            dry_run: options.dry_run,
+        };
         let thread_running = running.clone();
         let spawned = std::thread::Builder::new().name("safe-driver".into()).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

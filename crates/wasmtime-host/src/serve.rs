@@ -17,7 +17,8 @@
 //! ([`json::safe_data`], a file's `data` in base64); a byte range is `[start]` or `[start, end]`;
 //! an option bag is an object (`{"recursive": true}`); tuples are arrays (`[url, processed,
 //! filesMap]`); a missing optional argument is `null` or left out. Besides the API's methods:
-//! `new` (`[xorurlBase?, timeoutSecs?]`) starts another instance and answers its number,
+//! `new` (`[xorurlBase?, timeoutSecs?]`) starts another instance and answers its number
+//! (`dryRunner`, with the same arguments, a dry runner: see [`Options::dry_runner`]),
 //! `isConnected` and `network` answer what the TypeScript getters do, and `close` closes an
 //! instance (its later calls fail with `Closed`). `connect` takes `[{"bootstrap": [...]}]`;
 //! without `bootstrap` it uses the command line's `--bootstrap`, or the contacts file.
@@ -212,9 +213,11 @@ impl Server {
             .ok_or_else(|| invalid(format!("there is no Safe {n}: start one with the method new")))
     }
 
-    /// `new`: another instance, with the command line's options but for what `args` give.
-    async fn open(&self, args: &Args) -> Result<Value, SafeError> {
+    /// `new` (and `dryRunner`, a dry runner): another instance, with the command line's
+    /// options but for what `args` give.
+    async fn open(&self, args: &Args, dry_run: bool) -> Result<Value, SafeError> {
         let mut options = self.defaults.options.clone();
+        options.dry_run = dry_run;
         if let Some(base) = xorurl_base(args.get(0))? {
             options.xorurl_base = base;
         }
@@ -237,8 +240,8 @@ impl Server {
 
     /// Runs one request's method on instance `n`.
     async fn call(&self, n: u64, method: &str, args: Args) -> Result<Value, SafeError> {
-        if method == "new" {
-            return self.open(&args).await;
+        if method == "new" || method == "dryRunner" {
+            return self.open(&args, method == "dryRunner").await;
         }
         let safe = self.instance(n)?;
         let a = &args;

@@ -1,5 +1,5 @@
 //! What only the Rust host has: its lock (two reads on one `Safe` overlap, a writer waits for
-//! them), and its wasm guards (a capped guest memory, a runaway guest interrupted, a trap that
+//! them), its dry runner in both engines, and its wasm guards (a capped guest memory, a runaway guest interrupted, a trap that
 //! ends one instance only). Against a real `safe-node` on loopback (`target/release/safe-node`,
 //! built by `npm run build`), the real component (`pkg/safe_client.wasm`) and its
 //! fault-injection build (`pkg/faults/`, built by `node scripts/build.mjs --tests`).
@@ -149,6 +149,28 @@ async fn run_reaches_any_operation_in_both_engines() {
         }
         safe.close().await;
     }
+}
+
+#[tokio::test]
+async fn a_dry_runner_gives_the_real_url_in_both_engines_and_stores_nothing() {
+    let node = Node::start();
+    let data = noise(2 * 1024 * 1024 + 3);
+    let real = Safe::new(Options::new(Backend::Native)).await.expect("safe");
+    real.connect(std::slice::from_ref(&node.addr)).await.expect("connect");
+    let mut urls = Vec::new();
+    for backend in [Backend::Native, Backend::Wasm(component())] {
+        let dry = Safe::new(Options::dry_runner(backend.clone())).await.expect("dry runner");
+        // Never connected: a dry store needs no network.
+        let url = dry.store_bytes(data.clone(), Some("text/plain")).await.expect("dry store");
+        let missing = real.files_get(&url, None).await.expect_err("nothing was stored");
+        assert_eq!(missing.code(), ErrorCode::NotFound, "{backend:?}");
+        dry.close().await;
+        urls.push(url);
+    }
+    let url = real.store_bytes(data.clone(), Some("text/plain")).await.expect("store");
+    assert_eq!(urls, [url.clone(), url.clone()], "native and wasm dry runs, then the real store");
+    assert!(real.files_get(&url, None).await.expect("read")[..] == data[..]);
+    real.close().await;
 }
 
 #[tokio::test]

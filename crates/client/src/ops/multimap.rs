@@ -45,7 +45,7 @@ macro_rules! table {
                     name: Option<safe_types::XorName>,
                     /// Its type tag.
                     tag: u64,
-                } -> Url = "multimap_create" by start_create;
+                } -> Url = "multimap_create" by start_create, offline_when_dry;
                 /// The current entries with this key; gives [`Output::Multimap`].
                 MultimapGetByKey {
                     /// The multimap's URL.

@@ -24,11 +24,14 @@
 //! Two live entries for one name (two clients associating it concurrently) make that name a
 //! Conflict for `nrs_get` and resolution, as in sn_api, until it is associated again; in the
 //! whole map such a name shows the link that sorts last (what sn_api's map showed).
+//!
+//! A dry runner reads the maps and writes nothing: a new top name's map is the empty one its
+//! creation would make, and a name's new version is the hash its entry would have.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
-use safe_types::register::{EntryHash, Register, RegisterAddress};
+use safe_types::register::{EntryHash, Register, RegisterAddress, RegisterCreate};
 use safe_types::{ContentType, DataType, SafeUrl, VersionHash, XorName};
 
 use futures::FutureExt;
@@ -387,6 +390,12 @@ async fn create_map(net: &Net, url: &SafeUrl) -> Result<NrsMap, Error> {
     let address = map_address(url);
     registers::create(net.clone(), Some(address.name), address.tag, ContentType::NrsMapContainer)
         .await?;
+    if net.dry_run() {
+        // Nothing was created to read back: the map is the empty one a creation makes.
+        let register = Register::new(RegisterCreate::new(address, &net.keypair()))
+            .map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+        return Ok(NrsMap { top_name, address, register });
+    }
     registers::fetch(net, address).await.map(|register| NrsMap { top_name, address, register })
 }
 

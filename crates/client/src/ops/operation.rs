@@ -13,7 +13,8 @@
 //! ```
 //!
 //! (or `Variant(field: Type)` for one unnamed field, or `Variant` for none; `, offline` after
-//! the start function for an operation that needs no network map). It becomes the variant of
+//! the start function for an operation that needs no network map, `, offline_when_dry` for one
+//! that needs none in a dry runner, where it only writes). It becomes the variant of
 //! [`Operation`], its [`name`](Operation::name) (the core's own snake_case name, for messages
 //! and logs: hosts may show their own), and a dispatch arm calling
 //! `module::start_fn(net, field, ...)` with the fields in order. The start function checks the
@@ -26,8 +27,18 @@
 //! any output shape of its own. Types in a table are written with their full paths
 //! (`bytes::Bytes`, `crate::ops::files::ByteRange`), as they are read here.
 //!
-//! The dispatch checks once that the client is connected (every operation but the `offline`
-//! ones needs the network map).
+//! The dispatch checks once that the client is connected: every operation needs the network
+//! map but the `offline` ones and, in a dry runner, the `offline_when_dry` ones.
+//!
+//! # Dry runs
+//! A client made with [`Config::dry_run`](crate::Config::dry_run) is sn_api's dry runner: every
+//! operation runs as usual, but each write to the network is skipped at the one place it would
+//! be sent (a chunk put, a register creation or entry, a transfer, the faucet: see
+//! `Net::dry_run`) and answered with what it would have given (the chunk's address, the
+//! register's URL, the entry's hash, the transfer's id). So a dry store gives the very XOR-URL a
+//! store would, and a dry container operation the URL, processed files and FilesMap it would,
+//! reading what it needs (a container's latest version) from the network; later reads of what
+//! a dry run "wrote" find nothing.
 
 use futures::FutureExt;
 
@@ -53,13 +64,17 @@ macro_rules! collect {
     };
 }
 
-/// `true` unless the entry says `offline`.
+/// `true` unless the entry says `offline`, or `offline_when_dry` and `$dry` (whether the client
+/// is a dry runner) holds.
 macro_rules! needs_map {
-    () => {
+    ($dry:ident) => {
         true
     };
-    (offline) => {
+    ($dry:ident offline) => {
         false
+    };
+    ($dry:ident offline_when_dry) => {
+        !$dry
     };
 }
 
@@ -101,9 +116,10 @@ macro_rules! define_operation {
                 match self { $($( Self::$variant { .. } => $name, )*)* }
             }
 
-            /// Whether the operation needs the network map, i.e. a successful `Connect` first.
-            fn needs_map(&self) -> bool {
-                match self { $($( Self::$variant { .. } => needs_map!($($offline)?), )*)* }
+            /// Whether the operation needs the network map, i.e. a successful `Connect` first
+            /// (`dry_run`: in a dry runner).
+            fn needs_map(&self, dry_run: bool) -> bool {
+                match self { $($( Self::$variant { .. } => needs_map!(dry_run $($offline)?), )*)* }
             }
 
             /// Has the op module check the arguments and make the work; its value becomes the
@@ -179,7 +195,7 @@ impl Operation {
     /// Checks that the client is connected when the operation needs it, then has the op
     /// module check the arguments and make the future.
     pub(crate) fn start(self, net: &Net) -> Result<OpFuture, Error> {
-        if self.needs_map() {
+        if self.needs_map(net.dry_run()) {
             net.map()?;
         }
         self.dispatch(net.clone())

@@ -1,6 +1,7 @@
 //! Registers: created and written under the client's key, confirmed by a majority of their
 //! holders; read by merging the replicas a majority of holders return (so a read always sees a
-//! confirmed write).
+//! confirmed write). A dry runner makes creations and entries (their URL, their hash) without
+//! sending them.
 
 use std::collections::BTreeSet;
 
@@ -34,7 +35,7 @@ macro_rules! table {
                     tag: u64,
                     /// What its entries hold: a MIME type, or none for Raw.
                     content_type: Option<String>,
-                } -> Url = "register_create" by start_create;
+                } -> Url = "register_create" by start_create, offline_when_dry;
                 /// The register's current entries (those no other entry supersedes).
                 RegisterRead {
                     /// The register's URL.
@@ -141,15 +142,20 @@ fn encode(request: &Request) -> Result<Bytes, Error> {
     wire::encode(request).map(Bytes::from).map_err(|e| Error::invalid_argument(e.to_string()))
 }
 
-/// Creates a register owned by the client's key; gives its XOR-URL.
+/// Creates a register owned by the client's key; gives its XOR-URL. A dry runner only gives
+/// the URL (and needs no network map).
 pub(super) async fn create(
     net: Net,
     name: Option<XorName>,
     tag: u64,
     content_type: ContentType,
 ) -> Result<String, Error> {
-    let map = current_map(&net).await?;
     let name = name.unwrap_or_else(|| XorName(net.random32()));
+    let url = SafeUrl::new_xorurl(name, tag, content_type, DataType::Register, net.xorurl_base())?;
+    if net.dry_run() {
+        return Ok(url.to_string());
+    }
+    let map = current_map(&net).await?;
     let address = RegisterAddress { name, tag };
     let frame = encode(&Request::CreateRegister(RegisterCreate::new(address, &net.keypair())))?;
     let holders: Vec<NodeInfo> = map.holders(&address.xorname()).into_iter().cloned().collect();
@@ -158,7 +164,6 @@ pub(super) async fn create(
         _ => Err(Error::protocol(format!("node {name} answered a creation with something else"))),
     })
     .await?;
-    let url = SafeUrl::new_xorurl(name, tag, content_type, DataType::Register, net.xorurl_base())?;
     Ok(url.to_string())
 }
 
@@ -278,6 +283,9 @@ pub(super) async fn write_entry(
     }
     let signed = SignedEntry::new(address, Entry { content, parents }, &keypair);
     let hash = signed.entry.hash();
+    if net.dry_run() {
+        return Ok(hash);
+    }
     let frame = encode(&Request::WriteRegister { address, entry: signed })?;
     let map = current_map(net).await?;
     let holders: Vec<NodeInfo> = map.holders(&address.xorname()).into_iter().cloned().collect();

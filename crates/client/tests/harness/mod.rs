@@ -174,6 +174,24 @@ impl Sim {
         }
     }
 
+    /// Puts a new client made with `config` in place of the current one, on the same address
+    /// (with the same seed it has the same key pair); gives back the old one. The nodes keep
+    /// what they hold.
+    pub(crate) fn replace_client(&mut self, config: Config) -> Client {
+        let mut client = Client::new(config);
+        self.socket = client.add_socket(self.client_addr);
+        self.swap_client(client)
+    }
+
+    /// Puts back a client [`Sim::replace_client`] gave (its one socket is on this address);
+    /// gives the current one. The completions and progress seen so far are forgotten: each
+    /// client numbers its operations from its own start.
+    pub(crate) fn swap_client(&mut self, client: Client) -> Client {
+        self.completions.clear();
+        self.progress.clear();
+        std::mem::replace(&mut self.client, client)
+    }
+
     // ---- time -------------------------------------------------------------------------------
 
     pub(crate) fn now(&self) -> Instant {

@@ -60,6 +60,14 @@
 //! operation cancelled or failed before that leaves the container as it was; the chunks it
 //! stored are unreferenced and harmless, and storing them again later is idempotent.
 //!
+//! # Dry runs
+//! In a dry runner (see `operation.rs`) the operations run as above, reading what they need,
+//! but store nothing and write no version: `create_from` needs no network at all and gives a
+//! random container URL with the version its first entry would have; the others give the
+//! version they would write (its hash is that of the entry, known before it is sent), the
+//! processed files with the links the files would have, and the FilesMap. With `update_nrs`
+//! the name's map is read and its owner checked, and nothing is written to it.
+//!
 //! # NRS URLs
 //! A URL whose top name is a public name is resolved to the container it links to
 //! ([`resolve::nrs_target`]); with `update_nrs` the name is then pointed at the new version
@@ -107,7 +115,8 @@ macro_rules! table {
         $then! { $($args)* [containers] {
             operations {
                 /// An empty FilesContainer; gives [`Output::Url`].
-                FilesContainerCreate -> Url = "files_container_create" by start_create;
+                FilesContainerCreate -> Url = "files_container_create"
+                    by start_create, offline_when_dry;
                 /// A FilesContainer holding what the host found at a local location; gives
                 /// [`Output::Container`] (its URL, the files processed, its FilesMap).
                 FilesContainerCreateFrom {
@@ -116,7 +125,8 @@ macro_rules! table {
                     /// Where inside the container to put them (a path such as `/site`); none
                     /// for `/`.
                     dst: Option<String>,
-                } -> Container = "files_container_create_from" by start_create_from;
+                } -> Container = "files_container_create_from"
+                    by start_create_from, offline_when_dry;
                 /// Adds a local file (or folder) to a container at the path the URL names;
                 /// gives [`Output::Container`].
                 FilesContainerAdd {
