@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use harness::local::{dir, file, file_at, symlink, T0};
 use harness::{noise, Sim};
 use safe_client::safe_types::register::{EntryHash, RegisterAddress};
 use safe_client::safe_types::{ContentType, DataType, SafeUrl, VersionHash, XorName, XorUrlBase};
@@ -18,47 +19,7 @@ use safe_client::{
     Operation, Output, ProgressUnit, Source,
 };
 
-const T0: &str = "2024-01-01T00:00:00Z";
 const T1: &str = "2024-06-01T00:00:00Z";
-
-// ---- local items --------------------------------------------------------------------------
-
-fn file_at(path: &str, data: &[u8], modified: &str) -> LocalItem {
-    LocalItem {
-        path: path.into(),
-        kind: LocalKind::File(Source::from_bytes(Bytes::copy_from_slice(data))),
-        mode_bits: 0o100644,
-        readonly: false,
-        created: Some(T0.into()),
-        modified: Some(modified.into()),
-    }
-}
-
-fn file(path: &str, data: &[u8]) -> LocalItem {
-    file_at(path, data, T0)
-}
-
-fn dir(path: &str) -> LocalItem {
-    LocalItem {
-        path: path.into(),
-        kind: LocalKind::Dir,
-        mode_bits: 0o40755,
-        readonly: false,
-        created: Some(T0.into()),
-        modified: Some(T0.into()),
-    }
-}
-
-fn symlink(path: &str, target: &str, target_type: &str) -> LocalItem {
-    LocalItem {
-        path: path.into(),
-        kind: LocalKind::Symlink { target: target.into(), target_type: target_type.into() },
-        mode_bits: 0o120777,
-        readonly: false,
-        created: None,
-        modified: None,
-    }
-}
 
 fn local(location: &str, items: Vec<LocalItem>) -> LocalItems {
     LocalItems { location: location.into(), items }

@@ -10,11 +10,11 @@ mod harness;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use harness::local::{dir, file};
 use harness::{noise, Sim, SimConfig};
 use safe_client::safe_types::{ContentType, DataType, SafeUrl};
 use safe_client::{
-    Client, Config, ContainerResult, Error, ErrorCode, LocalItem, LocalItems, LocalKind, Operation,
-    Output, Source,
+    Client, Config, ContainerResult, Error, ErrorCode, LocalItems, Operation, Output, Source,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -94,28 +94,6 @@ fn a_connected_dry_runner_stores_nothing_and_its_url_is_not_found() {
 }
 
 // ---- containers ---------------------------------------------------------------------------
-
-fn file(path: &str, data: &[u8]) -> LocalItem {
-    LocalItem {
-        path: path.into(),
-        kind: LocalKind::File(Source::from_bytes(Bytes::copy_from_slice(data))),
-        mode_bits: 0o100644,
-        readonly: false,
-        created: Some("2024-01-01T00:00:00Z".into()),
-        modified: Some("2024-01-01T00:00:00Z".into()),
-    }
-}
-
-fn dir(path: &str) -> LocalItem {
-    LocalItem {
-        path: path.into(),
-        kind: LocalKind::Dir,
-        mode_bits: 0o40755,
-        readonly: false,
-        created: None,
-        modified: None,
-    }
-}
 
 fn site() -> LocalItems {
     LocalItems {

@@ -11,6 +11,7 @@
 //! Each test binary uses part of this module; the rest would warn as dead code.
 #![allow(dead_code)]
 
+pub(crate) mod local;
 mod node;
 
 use std::collections::VecDeque;
