@@ -9,10 +9,12 @@
 export { Safe } from './api/safe.js';
 export type {
   ByteRange,
+  ChunkReplicas,
   CallOptions,
   ConnectOptions,
   FileChange,
   FileInfo,
+  FileReplicas,
   FilesContainer,
   FilesContainerAddOptions,
   FilesContainerOptions,
@@ -31,6 +33,7 @@ export type {
   PublicFile,
   Register,
   RegisterEntry,
+  Replica,
   SafeData,
   SafeKey,
   SafeOptions,

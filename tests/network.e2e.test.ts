@@ -3,12 +3,14 @@
 // counted by the files under each live node's root (see `holds`): a stored file counts as
 // every one of its chunks (its data map and the encrypted chunks it lists), each placed on
 // the nodes closest to that chunk's own address.
+import { existsSync, rmSync } from 'node:fs';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Safe, SafeError } from '../dist/index.js';
 import { startTestnet, type Testnet } from '../dist/testnet/launcher.js';
 import { check, holds, holdsAll, storeFileItem, waitForFullReplication, type FileItem, type Item } from './durability.js';
-import { closest, noise, pattern, pool, tempDir } from './support.js';
+import { chunkPath, closest, noise, pattern, pool, tempDir } from './support.js';
 
 // Short gossip and failure detection keep the tests quick; both are node flags.
 const FAST = ['--gossip-interval-ms', '200', '--failure-timeout-ms', '2000'];
@@ -113,7 +115,37 @@ describe('replication', () => {
     // 17 chunks at a second each on the slow node, with room for a loaded machine.
     await waitForFullReplication(testnet!, [item], 4, 90_000);
     await check(safe, item);
-  }, 180_000);
+
+    // checkReplicas tells the same story as the disks: every chunk (as the data map lists
+    // them) on its 4 closest nodes. Then one copy is lost from a disk: checkReplicas reports it
+    // missing there (unless anti-entropy has already put it back, which only ever adds), and
+    // anti-entropy restores it.
+    const ids = testnet!.nodes.map((n) => n.id);
+    const rootOf = new Map(testnet!.nodes.map((n) => [n.id, n.root]));
+    const onDisk = () => item.chunks.map((c) => closest(c, ids, 4).map((id) => existsSync(chunkPath(rootOf.get(id)!, c))));
+    const states = async () => {
+      const replicas = await safe.checkReplicas(item.url);
+      expect(replicas.chunks.map((c) => c.address)).toEqual(item.chunks);
+      expect(replicas.chunks.map((c) => c.holders.map((h) => h.nodeId))).toEqual(item.chunks.map((c) => closest(c, ids, 4)));
+      return replicas.chunks.map((c) => c.holders.map((h) => h.state));
+    };
+    expect((await states()).flat().every((s) => s === 'held')).toBe(true);
+    const lost = item.chunks[5]!;
+    const loser = closest(lost, ids, 4)[2]!;
+    rmSync(chunkPath(rootOf.get(loser)!, lost));
+    const before = onDisk();
+    const reported = await states();
+    const after = onDisk();
+    item.chunks.forEach((_, i) => {
+      for (let h = 0; h < 4; h++) {
+        if (before[i]![h]) expect(reported[i]![h], `chunk ${i} holder ${h}`).toBe('held');
+        if (!after[i]![h]) expect(reported[i]![h], `chunk ${i} holder ${h}`).toBe('missing');
+      }
+    });
+    expect(before[5]![2]).toBe(false);
+    await waitForFullReplication(testnet!, [item], 4, 60_000);
+    expect((await states()).flat().every((s) => s === 'held')).toBe(true);
+  }, 240_000);
 });
 
 describe('hostile and concurrent use', () => {

@@ -5,8 +5,8 @@
  */
 import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import type { Contact } from '../core/contacts.js';
-import { toWitAddress } from '../engine/address.js';
-import type { FileChange, FileInfo, FilesMap, NetworkInfo, NrsMap, ProcessedFiles, SafeData } from './types.js';
+import { toHostAddress, toWitAddress } from '../engine/address.js';
+import type { FileChange, FileInfo, FileReplicas, FilesMap, NetworkInfo, NrsMap, ProcessedFiles, SafeData } from './types.js';
 
 /** A bootstrap contact as the WIT's `contact`. */
 export function toWitContact(c: Contact): Wit.Contact {
@@ -15,6 +15,21 @@ export function toWitContact(c: Contact): Wit.Contact {
 
 export function networkInfo(n: Wit.NetworkInfo): NetworkInfo {
   return { nodes: n.nodes, epoch: Number(n.epoch), replicationFactor: n.replicationFactor };
+}
+
+export function fileReplicas(r: Wit.FileReplicas): FileReplicas {
+  return {
+    xorurl: r.xorurl,
+    replicationFactor: r.replicationFactor,
+    chunks: r.chunks.map((c) => ({
+      address: hex(c.address),
+      kind: c.kind,
+      holders: c.holders.map((h) => {
+        const [ip, port] = toHostAddress(h.addr);
+        return { nodeId: hex(h.node), address: h.addr.tag === 'ipv4' ? `${ip}:${port}` : `[${ip}]:${port}`, state: h.state };
+      }),
+    })),
+  };
 }
 
 /** An object of pairs; `Object.fromEntries` defines each key as an own property (even `__proto__`). */

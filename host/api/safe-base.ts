@@ -17,7 +17,7 @@ import type * as Wit from '../../pkg/js/interfaces/safe-client-client.js';
 import type { Engine } from '../engine/engine.js';
 import type { Request, ResponseTo, Sendable } from '../engine/protocol.js';
 import * as args from './args.js';
-import { filesMap, fromHex, networkInfo, processedFiles, safeData, toWitContact, nrsMap as toNrsMap } from './convert.js';
+import { fileReplicas, filesMap, fromHex, networkInfo, processedFiles, safeData, toWitContact, nrsMap as toNrsMap } from './convert.js';
 import type { LocalFiles, Platform } from './platform.js';
 import { SafeUrl } from './safe-url.js';
 import { openFileStream, type ToPathOptions } from './stream.js';
@@ -29,6 +29,7 @@ import type {
   FilesContainerOptions,
   FilesContainerRemoveOptions,
   FilesContainerSyncOptions,
+  FileReplicas,
   FilesMap,
   Keypair,
   MultimapEntry,
@@ -232,6 +233,24 @@ export class SafeBase implements AsyncDisposable {
   async inspect(url: string, options?: CallOptions): Promise<SafeData[]> {
     const request = { tag: 'inspect', val: args.url(url) } satisfies Request;
     return (await this.#run('inspect', 'read', request, 'chain', args.options(options))).val.map(safeData);
+  }
+
+  /**
+   * Which nodes hold each chunk of the file `url` resolves to (a XOR-URL, an NRS name, a path
+   * in a container): the chunk the URL names, the data map's child levels, then the encrypted
+   * pieces, each with the R nodes of the network map that should hold it, closest first, and
+   * what each said (`held`, `missing`, or `no-answer` when it gave none usable within 10 s).
+   * Each node is asked once, for all its chunks. A node's answer is its word: a read still
+   * checks every chunk's content. `InvalidArgument` when the URL names something other than a
+   * file.
+   *
+   * @example
+   * const { chunks } = await safe.checkReplicas(url);
+   * const thin = chunks.filter((c) => c.holders.filter((h) => h.state === 'held').length < 3);
+   */
+  async checkReplicas(url: string, options?: CallOptions): Promise<FileReplicas> {
+    const request = { tag: 'check-replicas', val: args.url(url) } satisfies Request;
+    return fileReplicas((await this.#run('checkReplicas', 'read', request, 'replicas', args.options(options))).val);
   }
 
   /**

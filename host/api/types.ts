@@ -214,6 +214,39 @@ export interface Multimap {
 /** What `fetch` resolved a URL to (and each step of `inspect`); tell them apart by `type`. */
 export type SafeData = PublicFile | FilesContainer | NrsMapContainer | NrsEntry | SafeKey | Register | Multimap;
 
+/** What `checkReplicas` found: every chunk of a file and what each node that should hold it said. */
+export interface FileReplicas {
+  /** The file's XOR-URL. */
+  xorurl: string;
+  /** How many nodes should hold each chunk (R). */
+  replicationFactor: number;
+  /** The chunk the URL names, then the data map's child levels (if any), then the pieces in order. */
+  chunks: ChunkReplicas[];
+}
+
+/** One chunk of a file and its holders. */
+export interface ChunkReplicas {
+  /** The chunk's network address (64 hex). */
+  address: string;
+  /**
+   * `root`: the chunk the file's URL names (its data map, or the bytes of a file under 3 bytes);
+   * `map-level`: a chunk of a large file's data map; `piece`: an encrypted piece of the content.
+   */
+  kind: 'root' | 'map-level' | 'piece';
+  /** The nodes of the network map that should hold it, closest first. */
+  holders: Replica[];
+}
+
+/** A node that should hold a chunk, and what it said. */
+export interface Replica {
+  /** The node's id (64 hex). */
+  nodeId: string;
+  /** Where it listens: `ip:port` (`[ip]:port` for IPv6). */
+  address: string;
+  /** `held` or `missing` by the node's own answer; `no-answer` when it gave none usable in time. */
+  state: 'held' | 'missing' | 'no-answer';
+}
+
 /** A multimap entry: its hash (64 hex), key and value. */
 export interface MultimapEntry {
   hash: string;

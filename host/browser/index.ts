@@ -11,10 +11,12 @@
 export { Safe } from './safe.js';
 export type {
   ByteRange,
+  ChunkReplicas,
   CallOptions,
   ConnectOptions,
   FileChange,
   FileInfo,
+  FileReplicas,
   FilesContainer,
   FilesContainerAddOptions,
   FilesContainerOptions,
@@ -33,6 +35,7 @@ export type {
   PublicFile,
   Register,
   RegisterEntry,
+  Replica,
   SafeData,
   SafeKey,
   SafeOptions,

@@ -7,6 +7,7 @@
 // host's own code, so the suite can compare codes across hosts.
 import type {
   ByteRange,
+  FileReplicas,
   FilesMap,
   Keypair,
   MultimapEntry,
@@ -80,6 +81,7 @@ export interface HostSafe {
   filesGet(url: string, range?: ByteRange): Promise<Uint8Array>;
   fetch(url: string, range?: ByteRange): Promise<SafeData>;
   inspect(url: string): Promise<SafeData[]>;
+  checkReplicas(url: string): Promise<FileReplicas>;
   filesContainerCreate(): Promise<string>;
   filesContainerCreateFrom(location: string, dst?: string | null, options?: CreateFromOptions): Promise<[string, ProcessedFiles, FilesMap]>;
   filesContainerAdd(source: string, url: string, options?: AddOptions): Promise<ContainerChange>;
@@ -130,6 +132,7 @@ export const METHODS = [
   'filesGet',
   'fetch',
   'inspect',
+  'checkReplicas',
   'filesContainerCreate',
   'filesContainerCreateFrom',
   'filesContainerAdd',

@@ -201,6 +201,23 @@ export function hostSuite(name: HostName, env: () => SuiteEnv): void {
     expect(ranged.size).toBe(9 * MiB);
     expectBytes(ranged.data, big.data.subarray(3 * PIECE - 2, 3 * PIECE + 2), 'a ranged fetch');
 
+    // checkReplicas: the data map, then the pieces, each on the R nodes of the network (ids and
+    // addresses as the contacts give them), a majority of which say they hold it.
+    const where = new Map(env().contacts.map((c) => [c.split('@')[0]!, c.split('@')[1]!]));
+    for (const file of [big, files[0]!]) {
+      const replicas = await safe.checkReplicas(file.url);
+      expect(replicas.xorurl).toBe(file.url);
+      const pieces = file.size < 3 ? 0 : Math.max(3, Math.ceil(file.size / PIECE));
+      expect(replicas.chunks.map((c) => c.kind)).toEqual(['root', ...new Array<string>(pieces).fill('piece')]);
+      expect(new Set(replicas.chunks.map((c) => c.address)).size).toBe(pieces + 1);
+      for (const chunk of replicas.chunks) {
+        expect(chunk.address).toMatch(/^[0-9a-f]{64}$/);
+        expect(chunk.holders).toHaveLength(replicas.replicationFactor);
+        for (const h of chunk.holders) expect(where.get(h.nodeId), `holder ${h.nodeId}`).toBe(h.address);
+        expect(chunk.holders.filter((h) => h.state === 'held').length * 2, chunk.address).toBeGreaterThan(replicas.replicationFactor);
+      }
+    }
+
     // A media type goes into the URL; inspect gives the file without its data.
     const page = await safe.storeBytes(text('<h1>hosts</h1>'), 'text/html');
     expect(SafeUrl.parse(page).contentType).toBe('text/html');
@@ -471,12 +488,14 @@ export function hostSuite(name: HostName, env: () => SuiteEnv): void {
       ['fetch with a space', () => safe.fetch('safe://has space'), 'InvalidUrl'],
       ['fetch with // in the path', () => safe.fetch('safe://x/a//b'), 'InvalidUrl'],
       ['filesGet of not a URL', () => safe.filesGet('not a url'), 'InvalidUrl'],
+      ['checkReplicas of not a URL', () => safe.checkReplicas('not a url'), 'InvalidUrl'],
       ['filesContainerGet of a bad URL', () => safe.filesContainerGet('safe://a..b'), 'InvalidUrl'],
       ['registerRead of a bad URL', () => safe.registerRead('safe://a..b'), 'InvalidUrl'],
       ['nrsAssociate of a bad name', () => safe.nrsAssociate('bad..name', file), 'InvalidUrl'],
       ['nrsCreate of a bad name', () => safe.nrsCreate('has space'), 'InvalidUrl'],
       ['keysTransfer to a bad URL', () => safe.keysTransfer('0.1', poor.secretKey, 'http://x'), 'InvalidUrl'],
 
+      ['checkReplicas of a container, not a file', () => safe.checkReplicas(`${c}?v=${cv}`), 'InvalidArgument'],
       ['a range that ends before it starts', () => safe.filesGet(file, [5, 2]), 'InvalidArgument'],
       ['a range past the end', () => safe.filesGet(file, [11]), 'InvalidArgument'],
       ['an unknown media type', () => safe.storeBytes(text('abc'), 'text/unknown'), 'InvalidArgument'],
@@ -496,6 +515,8 @@ export function hostSuite(name: HostName, env: () => SuiteEnv): void {
 
       ['fetch of a file nobody stored', () => safe.fetch(absentFile), 'NotFound'],
       ['filesGet of a file nobody stored', () => safe.filesGet(absentFile), 'NotFound'],
+      ['checkReplicas of a file nobody stored', () => safe.checkReplicas(absentFile), 'NotFound'],
+      ['checkReplicas of a path not in the container', () => safe.checkReplicas(`${c}/nope.txt`), 'NotFound'],
       ['fetch of a name nobody registered', () => safe.fetch('safe://never-registered'), 'NotFound'],
       ['fetch of a path not in the container', () => safe.fetch(`${c}/nope.txt`), 'NotFound'],
       ["a container read at another's version", () => safe.filesContainerGet(`${c}?v=${otherVersion}`), 'NotFound'],

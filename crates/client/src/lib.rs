@@ -19,10 +19,11 @@ pub use client::{Client, Config};
 pub use error::{Error, ErrorCode};
 pub use events::{OpId, Progress, ProgressUnit};
 pub use ops::{
-    ByteRange, Completion, Contact, ContainerResult, FileChange, FileInfo, FilesContainerData,
-    FilesMap, KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapData, MultimapEntry,
-    NetworkInfo, NrsEntryData, NrsMapContainerData, Operation, Output, ProcessedFiles, PublicFile,
-    RegisterData, RegisterEntry, SafeData, SafeKeyData,
+    ByteRange, ChunkKind, ChunkReplicas, Completion, Contact, ContainerResult, FileChange,
+    FileInfo, FileReplicas, FilesContainerData, FilesMap, KeypairInfo, LocalItem, LocalItems,
+    LocalKind, MultimapData, MultimapEntry, NetworkInfo, NrsEntryData, NrsMapContainerData,
+    Operation, Output, ProcessedFiles, PublicFile, RegisterData, RegisterEntry, Replica,
+    ReplicaState, SafeData, SafeKeyData,
 };
 pub use safe_types;
 pub use source::{ByteSource, Source};

@@ -24,10 +24,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
-    ByteRange, Config, Contact, ContainerResult, Error, ErrorCode, FileChange, FilesContainerData,
-    KeypairInfo, LocalItem, LocalItems, LocalKind, MultimapData, MultimapEntry, NetworkInfo,
-    NrsEntryData, NrsMapContainerData, Operation, Output, Progress, ProgressUnit, PublicFile,
-    RegisterData, RegisterEntry, SafeData, SafeKeyData, Source,
+    ByteRange, ChunkKind, ChunkReplicas, Config, Contact, ContainerResult, Error, ErrorCode,
+    FileChange, FileReplicas, FilesContainerData, KeypairInfo, LocalItem, LocalItems, LocalKind,
+    MultimapData, MultimapEntry, NetworkInfo, NrsEntryData, NrsMapContainerData, Operation, Output,
+    Progress, ProgressUnit, PublicFile, RegisterData, RegisterEntry, Replica, ReplicaState,
+    SafeData, SafeKeyData, Source,
 };
 
 use crate::bindings::exports::safe::client::client as wit;
@@ -270,6 +271,9 @@ record!(NrsEntryData { public_name, xorurl, version, resolves_into, resolved_fro
 record!(SafeKeyData { xorurl, xorname, resolved_from } <=> wit::SafeKey);
 record!(RegisterData { xorurl, xorname, type_tag, entries, resolved_from } <=> wit::RegisterData);
 record!(MultimapData { xorurl, xorname, type_tag, entries, resolved_from } <=> wit::MultimapData);
+record!(FileReplicas { xorurl, replication_factor, chunks } <=> wit::FileReplicas);
+record!(ChunkReplicas { address, kind, holders } <=> wit::ChunkReplicas);
+record!(Replica { node, addr, state } <=> wit::Replica);
 
 // ---- enums and variants: one line per case ---------------------------------------------------
 
@@ -331,6 +335,18 @@ both_ways!(XorUrlBase <=> wit::XorurlBase;
 both_ways!(ProgressUnit <=> wit::ProgressUnit;
     Bytes <=> Bytes;
     Files <=> Files;
+);
+
+both_ways!(ChunkKind <=> wit::ChunkKind;
+    Root <=> Root;
+    MapLevel <=> MapLevel;
+    Piece <=> Piece;
+);
+
+both_ways!(ReplicaState <=> wit::ReplicaState;
+    Held <=> Held;
+    Missing <=> Missing;
+    NoAnswer <=> NoAnswer;
 );
 
 both_ways!(LocalKind <=> wit::LocalKind;
@@ -404,6 +420,7 @@ both_ways!(Operation <=> wit::Request;
     FilesContainerRemovePath { url, recursive, update_nrs }
         <=> FilesContainerRemovePath(wit::FilesContainerRemoveArgs { url, recursive, update_nrs });
     FilesContainerGet { url } <=> FilesContainerGet(url);
+    CheckReplicas { url } <=> CheckReplicas(url);
 );
 
 both_ways!(Output <=> wit::Response;
@@ -426,4 +443,5 @@ both_ways!(Output <=> wit::Response;
     Nrs { link, version, map } <=> Nrs(wit::NrsResult { link, version, nrs_map: map });
     NrsMap(map) <=> NrsMap(map);
     Container(result) <=> Container(result);
+    Replicas(replicas) <=> Replicas(replicas);
 );

@@ -10,11 +10,13 @@
 //!   instead of R times, and every holder gets it from a node right away, whatever becomes of
 //!   the client.
 //! - `HoldChunk` (between nodes): store a forwarded copy and answer with this node's receipt.
+//! - `HasChunks` (from a client checking a file's replicas): which of the named chunks are held
+//!   here.
 
 use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use safe_types::wire::{ErrorKind, Request, Response};
+use safe_types::wire::{ErrorKind, Request, Response, MAX_OFFER};
 use safe_types::{Chunk, ChunkReceipt, NodeInfo, XorName};
 
 use crate::config::{Fault, SLOW_CHUNK_WRITE};
@@ -36,6 +38,29 @@ pub(crate) async fn get(ctx: &NodeContext, address: XorName) -> Response {
         }
         Ok(Some(chunk)) => Response::Chunk { content: chunk.into_content() },
         Ok(None) => error(ErrorKind::NotFound, format!("no chunk at {}", hex::encode(address.0))),
+        Err(e) => storage_error(e),
+    }
+}
+
+/// `HasChunks`: those of `addresses` held here (each once, in the order asked).
+pub(crate) async fn has(ctx: &NodeContext, addresses: Vec<XorName>) -> Response {
+    if addresses.len() > MAX_OFFER {
+        return error(
+            ErrorKind::InvalidRequest,
+            format!("ask about at most {MAX_OFFER} chunks at once, not {}", addresses.len()),
+        );
+    }
+    let store = Arc::clone(&ctx.store);
+    let held = blocking(move || {
+        let mut seen = std::collections::HashSet::new();
+        Ok(addresses
+            .into_iter()
+            .filter(|address| seen.insert(*address) && store.has_chunk(address))
+            .collect())
+    })
+    .await;
+    match held {
+        Ok(addresses) => Response::Holding { addresses },
         Err(e) => storage_error(e),
     }
 }

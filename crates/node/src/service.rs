@@ -84,6 +84,7 @@ pub(crate) async fn handle(
         Request::Join { info } => gossip::handle_join(ctx, peer, remote, info),
         Request::Gossip(view) => gossip::handle_gossip(ctx, &view),
         Request::Offer { items } => replication::handle_offer(ctx, items).await,
+        Request::HasChunks { addresses } => chunks::has(ctx, addresses).await,
     }
 }
 

@@ -117,6 +117,34 @@ async fn unknown_address_is_not_found() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn has_chunks_names_the_asked_chunks_held_here_once_each() {
+    within(async {
+        let root = tempfile::tempdir().expect("temp dir");
+        let node = start_node(root.path()).await;
+        let (_endpoint, connection) = connect_to(&node).await;
+        let a = put(&connection, content(10, 1)).await;
+        let b = put(&connection, content(10, 2)).await;
+        let absent = XorName([0x77; 32]);
+        let asked = vec![absent, b, a, b];
+        match request(&connection, &Request::HasChunks { addresses: asked }).await {
+            Response::Holding { addresses } => assert_eq!(addresses, vec![b, a]),
+            other => panic!("expected Holding, got {other:?}"),
+        }
+        let too_many = vec![absent; wire::MAX_OFFER + 1];
+        let answer = request(&connection, &Request::HasChunks { addresses: too_many }).await;
+        assert!(
+            matches!(
+                answer,
+                Response::Error(ErrorResponse { kind: ErrorKind::InvalidRequest, .. })
+            ),
+            "{answer:?}"
+        );
+        node.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunk_over_the_size_limit_is_refused_and_not_stored() {
     within(async {
         let root = tempfile::tempdir().expect("temp dir");
@@ -341,6 +369,7 @@ fn every_request(node: &NodeInfo) -> Vec<(&'static str, Request)> {
             Request::Faucet { to: owner.public_key(), amount: Amount(9), id: TransferId([26; 32]) },
         ),
         ("Status", Request::Status),
+        ("HasChunks", Request::HasChunks { addresses: vec![XorName([28; 32]), XorName([29; 32])] }),
         ("Join", Request::Join { info: node.clone() }),
         ("Gossip", Request::Gossip(Membership::genesis(node.clone(), 4, false))),
         ("Offer", Request::Offer { items: vec![ItemId::Chunk(XorName([27; 32]))] }),

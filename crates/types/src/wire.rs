@@ -32,7 +32,8 @@ pub const LENGTH_PREFIX: usize = 4;
 pub const MAX_FRAME_BODY: usize = 2 * 1024 * 1024;
 /// The largest whole frame.
 pub const MAX_FRAME: usize = LENGTH_PREFIX + MAX_FRAME_BODY;
-/// The most item ids in one [`Request::Offer`] or [`Response::Want`].
+/// The most item ids in one [`Request::Offer`] or [`Response::Want`], and the most addresses in
+/// one [`Request::HasChunks`].
 pub const MAX_OFFER: usize = 4096;
 
 /// What a client (or a node) asks a node.
@@ -120,6 +121,12 @@ pub enum Request {
         /// The chunk's content.
         content: Bytes,
     },
+    /// Which of these chunks do you hold? (A client checking a file's replicas.) Answered with
+    /// [`Response::Holding`]; the answer is the node's word, not a proof of the content.
+    HasChunks {
+        /// At most [`MAX_OFFER`] chunk addresses.
+        addresses: Vec<XorName>,
+    },
 }
 
 /// What a node answers.
@@ -174,6 +181,11 @@ pub enum Response {
     },
     /// Answer to `HoldChunk`: this node holds the chunk.
     Held(ChunkReceipt),
+    /// Answer to `HasChunks`: those of the asked addresses whose chunks this node holds.
+    Holding {
+        /// A subset of the addresses asked about.
+        addresses: Vec<XorName>,
+    },
 }
 
 /// An item a node holds.

@@ -1,10 +1,11 @@
-//! [`SafeData`] as JSON, in the shape the TypeScript API gives it (camelCase fields, a `type`
-//! tag, names in hex), with file data in base64 or left out. The CLI prints this.
+//! [`SafeData`] and [`FileReplicas`] as JSON, in the shape the TypeScript API gives them
+//! (camelCase fields, a `type` tag, names in hex), with file data in base64 or left out. The CLI
+//! prints this.
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use crate::{MultimapEntry, RegisterEntry, SafeData};
+use crate::{ChunkKind, FileReplicas, MultimapEntry, RegisterEntry, ReplicaState, SafeData};
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -22,6 +23,35 @@ fn multimap_entries(e: &[MultimapEntry]) -> Value {
     e.iter()
         .map(|e| json!({ "hash": e.hash, "key": b64(&e.key), "value": b64(&e.value) }))
         .collect()
+}
+
+/// `check_replicas`' result as JSON, as the TypeScript API's `FileReplicas`.
+pub fn file_replicas(r: &FileReplicas) -> Value {
+    let chunks: Vec<Value> = r
+        .chunks
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                ChunkKind::Root => "root",
+                ChunkKind::MapLevel => "map-level",
+                ChunkKind::Piece => "piece",
+            };
+            let holders: Vec<Value> = c
+                .holders
+                .iter()
+                .map(|h| {
+                    let state = match h.state {
+                        ReplicaState::Held => "held",
+                        ReplicaState::Missing => "missing",
+                        ReplicaState::NoAnswer => "no-answer",
+                    };
+                    json!({ "nodeId": hex::encode(h.node.0), "address": h.addr.to_string(), "state": state })
+                })
+                .collect();
+            json!({ "address": hex::encode(c.address.0), "kind": kind, "holders": holders })
+        })
+        .collect();
+    json!({ "xorurl": r.xorurl, "replicationFactor": r.replication_factor, "chunks": chunks })
 }
 
 /// One `SafeData` as JSON; a file's `data` is base64 when `with_data`, left out otherwise.

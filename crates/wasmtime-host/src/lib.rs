@@ -43,6 +43,6 @@ pub use error::{ErrorCode, SafeError};
 pub use safe::{Backend, ContainerChange, Options, Safe};
 pub use safe_client::safe_types::XorUrlBase;
 pub use safe_client::{
-    ByteRange, FileChange, FilesMap, KeypairInfo, MultimapEntry, NetworkInfo, Operation, Output,
-    RegisterEntry, SafeData,
+    ByteRange, ChunkKind, ChunkReplicas, FileChange, FileReplicas, FilesMap, KeypairInfo,
+    MultimapEntry, NetworkInfo, Operation, Output, RegisterEntry, Replica, ReplicaState, SafeData,
 };

@@ -13,8 +13,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use safe_client::safe_types::{XorName, XorUrlBase};
 use safe_client::{
-    ByteRange, Config, Contact, ContainerResult, FilesMap, KeypairInfo, MultimapEntry, NetworkInfo,
-    Operation, Output, RegisterEntry, SafeData,
+    ByteRange, Config, Contact, ContainerResult, FileReplicas, FilesMap, KeypairInfo,
+    MultimapEntry, NetworkInfo, Operation, Output, RegisterEntry, SafeData,
 };
 use tokio::sync::{mpsc, oneshot, RwLock};
 
@@ -320,6 +320,16 @@ impl Safe {
         match self.read(Operation::Inspect { url: url.to_owned() }).await? {
             Output::Chain(steps) => Ok(steps),
             other => Err(unexpected("inspect", other)),
+        }
+    }
+
+    /// Which nodes hold each chunk of the file the URL resolves to: the chunk it names, the data
+    /// map's child levels, then the pieces, each with the nodes that should hold it, closest
+    /// first, and what each said.
+    pub async fn check_replicas(&self, url: &str) -> Result<FileReplicas, SafeError> {
+        match self.read(Operation::CheckReplicas { url: url.to_owned() }).await? {
+            Output::Replicas(replicas) => Ok(replicas),
+            other => Err(unexpected("check_replicas", other)),
         }
     }
 

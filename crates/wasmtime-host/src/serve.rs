@@ -295,6 +295,7 @@ impl Server {
                 let steps = safe.inspect(&a.url(0, "url")?).await?;
                 steps.iter().map(|d| json::safe_data(d, true)).collect()
             }
+            "checkReplicas" => json::file_replicas(&safe.check_replicas(&a.url(0, "url")?).await?),
             "filesContainerCreate" => json!(safe.files_container_create().await?),
             "filesContainerCreateFrom" => {
                 let o = a.options(2)?;

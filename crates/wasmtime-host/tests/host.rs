@@ -10,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use safe_wasmtime::{Backend, ErrorCode, Operation, Options, Output, Safe};
+use safe_wasmtime::{
+    Backend, ChunkKind, ErrorCode, Operation, Options, Output, ReplicaState, Safe,
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
@@ -146,6 +148,16 @@ async fn run_reaches_any_operation_in_both_engines() {
         match safe.run(Operation::NrsGetSubnamesMap { name: top, version: None }).await {
             Ok(Output::NrsMap(got)) => assert_eq!(got, map, "{backend:?}"),
             other => panic!("{backend:?}: nrs_get_subnames_map gave {other:?}"),
+        }
+        // Three bytes are self-encrypted: the data map and three pieces, on the one node.
+        let replicas = safe.check_replicas(&file).await.expect("check replicas");
+        assert_eq!(replicas.xorurl, file, "{backend:?}");
+        let kinds: Vec<ChunkKind> = replicas.chunks.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [ChunkKind::Root, ChunkKind::Piece, ChunkKind::Piece, ChunkKind::Piece]);
+        for chunk in &replicas.chunks {
+            let states: Vec<ReplicaState> = chunk.holders.iter().map(|h| h.state).collect();
+            assert_eq!(states, [ReplicaState::Held], "{backend:?}");
+            assert_eq!(chunk.holders[0].addr.to_string(), node.addr, "{backend:?}");
         }
         safe.close().await;
     }

@@ -36,7 +36,7 @@ use self_encryption::{DataMap, DataMapIndex};
 
 use super::connect::current_map;
 use super::data_map::{self, Layout, Root, MIN_ENCRYPTED_SIZE};
-use super::output::{PublicFile, Started};
+use super::output::{ChunkKind, PublicFile, Started};
 use super::quorum::{first_verified, messages, store_chunk, worst};
 use crate::error::{Error, ErrorCode};
 use crate::events::ProgressUnit;
@@ -483,6 +483,8 @@ pub(super) async fn get(
 pub(super) struct FileReader {
     address: XorName,
     content: FileContent,
+    /// The chunks of the data map's child levels, if it has any (root level first).
+    levels: Vec<XorName>,
 }
 
 enum FileContent {
@@ -496,17 +498,31 @@ impl FileReader {
         let root = fetch_chunk(net, address).await?;
         let malformed =
             |why: String| Error::protocol(format!("the file at {address:x} is malformed: {why}"));
+        let mut levels = Vec::new();
         let content = match data_map::decode_root(root).map_err(malformed)? {
             Root::Raw(content) => FileContent::Raw(content),
             Root::Encrypted(mut map) => {
                 while map.is_child() {
-                    let serialized = read_all(net, address, &index_of(&map, address)?).await?;
+                    let index = index_of(&map, address)?;
+                    levels.extend(index.infos().iter().map(|info| info.dst_hash));
+                    let serialized = read_all(net, address, &index).await?;
                     map = data_map::decode_map(&serialized).map_err(malformed)?;
                 }
                 FileContent::Encrypted(index_of(&map, address)?)
             }
         };
-        Ok(Self { address, content })
+        Ok(Self { address, content, levels })
+    }
+
+    /// Every chunk of the file: the one its URL names (the data map, or a small file's
+    /// bytes), the chunks of the map's child levels, then the encrypted pieces in order.
+    pub(super) fn chunks(&self) -> Vec<(XorName, ChunkKind)> {
+        let mut chunks = vec![(self.address, ChunkKind::Root)];
+        chunks.extend(self.levels.iter().map(|a| (*a, ChunkKind::MapLevel)));
+        if let FileContent::Encrypted(index) = &self.content {
+            chunks.extend(index.infos().iter().map(|info| (info.dst_hash, ChunkKind::Piece)));
+        }
+        chunks
     }
 
     /// The file's size in bytes.

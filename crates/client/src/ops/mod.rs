@@ -5,9 +5,9 @@
 //! several modules share.
 //!
 //! Imports run one way: `operation` uses every op module (their tables and start functions);
-//! they use each other downwards (`resolve` and `containers` over `files`, `nrs`, `multimap`,
-//! `registers`, `keys`; all of them over `quorum` and `connect`) and `output` last, which uses
-//! nothing of theirs. No op module names `Operation` or `Output`: each start function gives its
+//! they use each other downwards (`replicas` over `resolve`; `resolve` and `containers` over
+//! `files`, `nrs`, `multimap`, `registers`, `keys`; all of them over `quorum` and `connect`)
+//! and `output` last, which uses nothing of theirs. No op module names `Operation` or `Output`: each start function gives its
 //! own value, which the dispatch wraps.
 
 /// Hands the table of every module with operations or outputs to `$define` (see
@@ -25,6 +25,7 @@ macro_rules! with_tables {
                 multimap::table,
                 nrs::table,
                 containers::table,
+                replicas::table,
             ]
             $define
         }
@@ -42,6 +43,7 @@ mod operation;
 mod output;
 mod quorum;
 mod registers;
+mod replicas;
 mod resolve;
 
 pub use connect::Contact;
@@ -49,7 +51,8 @@ pub use containers::{LocalItem, LocalItems, LocalKind};
 pub use files::ByteRange;
 pub use operation::{Completion, Operation, Output};
 pub use output::{
-    ContainerResult, FileChange, FileInfo, FilesContainerData, FilesMap, KeypairInfo, MultimapData,
-    MultimapEntry, NetworkInfo, NrsEntryData, NrsMapContainerData, ProcessedFiles, PublicFile,
-    RegisterData, RegisterEntry, SafeData, SafeKeyData,
+    ChunkKind, ChunkReplicas, ContainerResult, FileChange, FileInfo, FileReplicas,
+    FilesContainerData, FilesMap, KeypairInfo, MultimapData, MultimapEntry, NetworkInfo,
+    NrsEntryData, NrsMapContainerData, ProcessedFiles, PublicFile, RegisterData, RegisterEntry,
+    Replica, ReplicaState, SafeData, SafeKeyData,
 };

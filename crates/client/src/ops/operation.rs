@@ -47,7 +47,9 @@ use futures::FutureExt;
 #[cfg(doc)]
 use super::output::Started;
 use super::output::Work;
-use super::{connect, containers, files, keys, multimap, nrs, output, registers, resolve};
+use super::{
+    connect, containers, files, keys, multimap, nrs, output, registers, replicas, resolve,
+};
 use crate::error::{Error, ErrorCode};
 use crate::events::OpId;
 use crate::net::Net;

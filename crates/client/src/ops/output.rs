@@ -79,6 +79,61 @@ pub struct RegisterEntry {
     pub entry: Bytes,
 }
 
+/// Which nodes hold each chunk of a file, as `check_replicas` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReplicas {
+    /// The file's XOR-URL.
+    pub xorurl: String,
+    /// How many nodes should hold each chunk (R, from the network map).
+    pub replication_factor: u8,
+    /// Every chunk of the file (see [`ChunkKind`] for the order).
+    pub chunks: Vec<ChunkReplicas>,
+}
+
+/// One chunk of a file and what each of its holders said of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkReplicas {
+    /// The chunk's network address.
+    pub address: XorName,
+    /// What part of the file it is.
+    pub kind: ChunkKind,
+    /// The nodes of the network map that should hold it, closest first.
+    pub holders: Vec<Replica>,
+}
+
+/// What part of a file a chunk is; a file's chunks come in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkKind {
+    /// The chunk the file's URL names: its data map, or the bytes of a file under 3 bytes.
+    Root,
+    /// A chunk of a child level of a large file's data map.
+    MapLevel,
+    /// An encrypted piece of the file's content, in the file's order.
+    Piece,
+}
+
+/// One node that should hold a chunk, and what it said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replica {
+    /// The node's id.
+    pub node: XorName,
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// Whether it holds the chunk.
+    pub state: ReplicaState,
+}
+
+/// Whether a node holds a chunk, by its own answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// It says it holds the chunk.
+    Held,
+    /// It says it does not.
+    Missing,
+    /// It gave no usable answer in time (unreachable, refused, or answered something else).
+    NoAnswer,
+}
+
 /// The network as a client sees it after connecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetworkInfo {

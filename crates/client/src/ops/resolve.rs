@@ -140,7 +140,7 @@ struct Step {
 
 /// Resolves `url` step by step; `range` is `None` for `inspect` (no file contents read), else
 /// the range to read of a file.
-async fn resolve(
+pub(super) async fn resolve(
     net: &Net,
     url: &str,
     range: Option<Option<ByteRange>>,

@@ -110,6 +110,8 @@ pub(crate) struct Behaviour {
     /// answer (any `Response` variant it has sent or can make), then flipped, cut, padded,
     /// spliced and re-prefixed (see [`TestNode::bend`]). A hostile node, for fuzzing.
     pub(crate) hostile: Option<u64>,
+    /// Answers `HasChunks` claiming every chunk asked about and one it was not asked about.
+    pub(crate) overclaim: bool,
 }
 
 /// What a request asked, without its payload.
@@ -128,6 +130,8 @@ pub(crate) enum Asked {
     Register(RegisterAddress),
     /// A request about an account.
     Account(PublicKey),
+    /// Which of this many chunks the node holds.
+    HasChunks(usize),
     /// A request this test node does not serve.
     Unsupported,
 }
@@ -520,6 +524,18 @@ impl TestNode {
                     }
                     Err(e) => (asked, error(ErrorKind::InvalidRequest, e.to_string())),
                 }
+            }
+            Request::HasChunks { addresses } => {
+                let asked = Asked::HasChunks(addresses.len());
+                let mut held: Vec<XorName> = if self.behaviour.overclaim {
+                    addresses
+                } else {
+                    addresses.into_iter().filter(|a| self.store.contains_key(a)).collect()
+                };
+                if self.behaviour.overclaim {
+                    held.push(XorName::from_content(b"a chunk nobody asked about"));
+                }
+                (asked, Response::Holding { addresses: held })
             }
             Request::CreateRegister(create) => {
                 let address = create.address;
