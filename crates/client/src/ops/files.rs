@@ -89,7 +89,7 @@ const UPLOADS_IN_FLIGHT: usize = 4;
 /// abandoned, so what an upload holds stays bounded even when one holder is slower than the rest.
 const BACKGROUND_BYTES: u64 = 8 * 1024 * 1024;
 /// Encrypted chunks fetched at once when reading.
-const DOWNLOADS_IN_FLIGHT: usize = 4;
+const DOWNLOADS_IN_FLIGHT: usize = 16;
 /// How much the encryptor asks the source for at a time.
 const READ_PIECE: usize = 256 * 1024;
 /// After encrypting this much, the upload lets the host run (its sockets, other calls) before
