@@ -254,7 +254,8 @@ fn a_source_that_fails_or_ends_early_fails_the_store_without_a_url() {
 fn progress_in_bytes_rises_to_the_total_on_store_and_on_read() {
     let mut sim = Sim::new(1);
     sim.connect();
-    let size = 5 * MIB;
+    // More chunks than a read fetches at once (16), so the read reports more than once.
+    let size = 24 * MIB;
     let data = noise(size, 3);
 
     let store = sim
