@@ -1,8 +1,8 @@
 // Per-stage breakdown (`npm run bench breakdown`): where the Node host's engine worker spends its
 // time while one 64 MiB file is stored and read back on an 8-node network (R = 4). The worker
 // profiles itself (SAFE_WASI_CPU_PROFILE, host/engine/node/profile.ts); each sample is put in
-// the stage of the nearest frame on its stack that names one (the component's wasm functions
-// keep their Rust names): QUIC packet crypto, QUIC itself, hashing, self-encryption,
+// the stage of the nearest frame on its stack that names one (the profiled workers load the
+// component built with its Rust function names, pkg/named/; the product drops them): QUIC packet crypto, QUIC itself, hashing, self-encryption,
 // compression, memory copies, host crossings (JS glue, sockets, GC), idle. Printed as ms per MiB
 // for the put and for the get (less what a worker that only connects spends), so the next
 // speed-up can be picked from data. Not a test.
@@ -12,6 +12,8 @@ import { join } from 'node:path';
 
 import { Safe } from '../dist/index.js';
 import { startTestnet } from '../dist/testnet/launcher.js';
+import { componentAndBindings } from '../scripts/component.mjs';
+import { WASM_TARGET, root } from '../scripts/toolchain.mjs';
 import { machine, randomBytes } from './common.mjs';
 
 const MiB = 1024 * 1024;
@@ -86,8 +88,10 @@ function stages(profile) {
 async function profiled(contacts, work) {
   const dir = mkdtempSync(join(tmpdir(), 'safe-wasi-profile-'));
   process.env['SAFE_WASI_CPU_PROFILE'] = dir;
+  process.env['SAFE_WASI_COMPONENT'] = NAMED;
   const safe = new Safe(null, 600);
   delete process.env['SAFE_WASI_CPU_PROFILE'];
+  delete process.env['SAFE_WASI_COMPONENT'];
   try {
     await safe.connect({ bootstrap: contacts });
     const t = performance.now();
@@ -101,6 +105,11 @@ async function profiled(contacts, work) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// The product component has no function names (scripts/component.mjs); the profiled workers
+// load the same core module with its names, from pkg/named/.
+await componentAndBindings(join(root, 'target', WASM_TARGET, 'release', 'safe_component.wasm'), join(root, 'pkg', 'named'), { keepNames: true });
+const NAMED = join(root, 'pkg', 'named', 'js', 'safe_client.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'safe-wasi-bench-breakdown-'));
 const testnet = await startTestnet({ nodes: 8, replicas: 4, basePort: 0, dir: join(dir, 'net'), contactsFile: null });
