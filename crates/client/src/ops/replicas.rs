@@ -1,10 +1,10 @@
-//! Replicas: which nodes hold each chunk of a file (the `check_replicas` of sn_api's later
-//! releases). The URL is resolved as `inspect` resolves it (an NRS name, a container path) to a
-//! file; its chunks are the one the URL names, its data map's child levels and its encrypted
-//! pieces. Each of the R nodes of the client's map that should hold a chunk is asked whether it
-//! does (`HasChunks`: one request per node for all of its chunks, [`MAX_OFFER`] at a time, all
-//! nodes at once), and a node that gives no usable answer within [`PATIENCE`] is reported as
-//! such rather than failing the check.
+//! Replicas: which nodes hold each chunk of a file (`checkReplicas` in the TypeScript API, for
+//! users and for this project's durability tests). The URL is resolved as `inspect` resolves it
+//! (an NRS name, a container path) to a file; its chunks are the one the URL names, its data
+//! map's child levels and its encrypted pieces. Each of the R nodes of the client's map that
+//! should hold a chunk is asked whether it does (`HasChunks`: one request per node for all of
+//! its chunks, [`MAX_OFFER`] at a time, all nodes at once), and a node that gives no usable
+//! answer within [`PATIENCE`] is reported as such rather than failing the check.
 //!
 //! An answer is the node's word: it says the node has a file at the chunk's address, not that
 //! the content is intact (a read checks that, and asks the next holder when it is not).
@@ -22,7 +22,7 @@ use super::files::FileReader;
 use super::output::{ChunkReplicas, FileReplicas, Replica, ReplicaState, SafeData, Started};
 use super::resolve::resolve;
 use crate::error::{Error, ErrorCode};
-use crate::net::{node_answer, Net};
+use crate::net::{node_answer, short, Net};
 
 /// Replica checks (see `operation.rs`).
 macro_rules! table {
@@ -117,6 +117,7 @@ async fn check(net: &Net, url: &str) -> Result<FileReplicas, Error> {
 /// Those of `addresses` that `node` says it holds, or `None` when it gave no usable answer to
 /// one of the batches in time.
 async fn held_by(net: &Net, node: &NodeInfo, addresses: Vec<XorName>) -> Option<HashSet<XorName>> {
+    let name = short(&node.id);
     let mut held = HashSet::new();
     for batch in addresses.chunks(MAX_OFFER) {
         let request = Request::HasChunks { addresses: batch.to_vec() };
@@ -126,11 +127,11 @@ async fn held_by(net: &Net, node: &NodeInfo, addresses: Vec<XorName>) -> Option<
         let reply = match select(reply, timeout).await {
             Either::Left((reply, _)) => reply,
             Either::Right(_) => {
-                tracing::debug!(node = %crate::net::short(&node.id), "no answer to HasChunks");
+                tracing::debug!(node = %name, "no answer to HasChunks");
                 return None;
             }
         };
-        let response = reply.map_err(Error::from).and_then(|r| node_answer("", r.response));
+        let response = reply.map_err(Error::from).and_then(|r| node_answer(&name, r.response));
         match response {
             // Only what was asked counts: a node cannot vouch for other chunks.
             Ok(Response::Holding { addresses }) => {
@@ -141,7 +142,7 @@ async fn held_by(net: &Net, node: &NodeInfo, addresses: Vec<XorName>) -> Option<
                 held.extend(addresses);
             }
             other => {
-                tracing::debug!(node = %crate::net::short(&node.id), answer = ?other, "unusable HasChunks answer");
+                tracing::debug!(node = %name, answer = ?other, "unusable HasChunks answer");
                 return None;
             }
         }
