@@ -279,6 +279,7 @@ fn bind(
 ) -> Result<Endpoint, NodeError> {
     let bind_error = |source| NodeError::Bind { addr: *listen, source };
     let socket = UdpSocket::bind(listen).map_err(bind_error)?;
+    widen_receive_buffer(&socket);
     let mut endpoint_config = EndpointConfig::new(Arc::new(identity.reset_key()));
     // Accept large datagrams; how large the node sends is found by path MTU discovery.
     endpoint_config
@@ -294,6 +295,25 @@ fn bind(
         Arc::new(TokioRuntime),
     )
     .map_err(bind_error)
+}
+
+/// Asks for a receive buffer of [`quic::RECEIVE_BUFFER`] bytes, and says so in the log when the
+/// kernel grants less: the node works either way, but drops and resends more under load.
+fn widen_receive_buffer(socket: &UdpSocket) {
+    let socket = socket2::SockRef::from(socket);
+    if let Err(e) = socket.set_recv_buffer_size(quic::RECEIVE_BUFFER) {
+        tracing::info!(error = %e, "could not set the UDP receive buffer");
+        return;
+    }
+    // Linux reports twice what it granted (the other half is its bookkeeping).
+    match socket.recv_buffer_size() {
+        Ok(granted) if granted < quic::RECEIVE_BUFFER => tracing::info!(
+            granted_kib = granted / 1024,
+            wanted_kib = quic::RECEIVE_BUFFER / 1024,
+            "the UDP receive buffer is smaller than wanted: raise net.core.rmem_max for fewer drops under load"
+        ),
+        _ => {}
+    }
 }
 
 /// A node serving requests as a member of its network. Dropping it stops it at once (like a

@@ -68,6 +68,47 @@ async fn stores_and_serves_chunks_of_1_byte_1_kib_and_1_mib() {
     .await;
 }
 
+/// A client endpoint that accepts datagrams as large as a node's (and as the wasm client does),
+/// so the node's path MTU discovery may grow past quinn's default bound.
+fn large_datagram_client_endpoint() -> quinn::Endpoint {
+    let mut config = quinn::EndpointConfig::default();
+    config.max_udp_payload_size(65_527).expect("valid payload size");
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    quinn::Endpoint::new(config, None, socket, std::sync::Arc::new(quinn::TokioRuntime))
+        .expect("client endpoint")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_reads_on_loopback_keep_the_large_datagrams_mtu_discovery_found() {
+    // The node once sent its data in batches of up to ten datagrams of the path MTU (16 KiB on
+    // loopback): over the 64 KiB one UDP send may carry, refused by the kernel and dropped
+    // silently, which quinn then took for an MTU black hole, sending 1200-byte datagrams after.
+    within(async {
+        let root = tempfile::tempdir().expect("temp dir");
+        let node = start_node(root.path()).await;
+        let endpoint = large_datagram_client_endpoint();
+        let info = node.info();
+        let connection = connect(&endpoint, info.addr, info.id).await.expect("handshake succeeds");
+        let content = content(MAX_CHUNK_SIZE, 7);
+        let address = put(&connection, content.clone()).await;
+        // Discovery settles within a few round trips; the first read gives it time.
+        assert_eq!(get(&connection, address).await, Response::Chunk { content: content.clone() });
+        let before = connection.stats().udp_rx;
+        for _ in 0..8 {
+            assert_eq!(get(&connection, address).await, Response::Chunk { content: content.clone() });
+        }
+        let after = connection.stats().udp_rx;
+        let (datagrams, bytes) = (after.datagrams - before.datagrams, after.bytes - before.bytes);
+        let mean = bytes / datagrams.max(1);
+        assert!(
+            mean > 8 * 1024,
+            "8 reads of 1 MiB came in {datagrams} datagrams of {mean} bytes on average; expected the 16 KiB MTU discovery finds on loopback"
+        );
+        node.shutdown().await;
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storing_the_same_chunk_twice_succeeds() {
     within(async {

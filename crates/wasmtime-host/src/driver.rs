@@ -33,6 +33,9 @@ pub(crate) enum Command {
     Close { reply: oneshot::Sender<()> },
 }
 
+/// The receive buffer each socket asks for, as the Node host's (host/engine/sockets.ts).
+const RECEIVE_BUFFER: usize = 4 * 1024 * 1024;
+
 /// Binds the sockets the Node host binds: IPv4 on all interfaces, and IPv6 (v6 only) where the
 /// machine has it.
 fn bind_sockets() -> io::Result<Vec<(Arc<UdpSocket>, SocketAddr)>> {
@@ -49,6 +52,9 @@ fn bind_sockets() -> io::Result<Vec<(Arc<UdpSocket>, SocketAddr)>> {
                 socket.set_only_v6(true)?;
             }
             socket.set_nonblocking(true)?;
+            // As the Node host: room for the bursts of 16 KiB datagrams nodes send on loopback
+            // (the kernel grants at most net.core.rmem_max; its default stays if refused).
+            let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
             socket.bind(&addr.into())?;
             let socket = UdpSocket::from_std(socket.into())?;
             let local = socket.local_addr()?;
