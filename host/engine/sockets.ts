@@ -13,6 +13,23 @@ import type { SendGate, Transmitter } from './gate.js';
 
 export { toHostAddress, toWitAddress };
 
+/**
+ * The receive buffer a socket asks for. The kernel's default (about 208 KiB) holds a dozen of
+ * the 16 KiB datagrams nodes send on loopback, fewer than arrive while the component works
+ * through one batch; what overflows is lost and resent. The kernel grants at most
+ * `net.core.rmem_max`.
+ */
+export const RECEIVE_BUFFER = 4 * 1024 * 1024;
+
+/** Asks for a {@link RECEIVE_BUFFER}-byte receive buffer; the kernel's default stays if refused. */
+export function widenReceiveBuffer(socket: Socket): void {
+  try {
+    socket.setRecvBufferSize(RECEIVE_BUFFER);
+  } catch (e) {
+    debug('udp receive buffer left at the default: %s', (e as Error).message);
+  }
+}
+
 /** A bound UDP socket lent to the component; what it sends passes the {@link SendGate}. */
 export class UdpSocket implements Transmitter, LentSocket {
   readonly #socket: Socket;
@@ -39,6 +56,7 @@ export class UdpSocket implements Transmitter, LentSocket {
       socket.once('error', reject);
       socket.bind({ port: 0, address: type === 'udp4' ? '0.0.0.0' : '::' }, () => {
         socket.off('error', reject);
+        widenReceiveBuffer(socket);
         resolve(new UdpSocket(socket, gate));
       });
     });

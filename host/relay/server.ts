@@ -34,6 +34,7 @@ import { SafeError } from '../core/errors.js';
 import { toHostAddress, toWitAddress } from '../engine/address.js';
 import { Engine } from '../engine/engine.js';
 import { addressKey } from '../engine/gate.js';
+import { widenReceiveBuffer } from '../engine/sockets.js';
 import { nodeEnginePort } from '../engine/node/port.js';
 import { toWitContact } from '../api/convert.js';
 import { FRAME_VERSION, MAX_FRAME, decodeFrame, encodeFrames, type FrameRecord, type RelayNotice } from './frame.js';
@@ -185,6 +186,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       inboxBytes += data.byteLength;
     });
     udp.bind({ port: 0, address: '0.0.0.0' }, () => {
+      widenReceiveBuffer(udp);
       const local = udp.address();
       const hello: RelayNotice = { type: 'hello', version: FRAME_VERSION, contacts: options.bootstrap.map(contactText), local: { ip: local.address, port: local.port } };
       ws.send(JSON.stringify(hello));
