@@ -1,8 +1,10 @@
 // The component and its JS bindings from a core module built by cargo (scripts/build.mjs, and
-// the breakdown benchmark's build that keeps function names): the core module (its `name`
-// section dropped unless asked to keep it) + the WASI preview1 reactor adapter ->
+// the breakdown benchmark's build that keeps function names): the core module (through
+// `wasm-opt -Oz`, unless asked to keep it as built) + the WASI preview1 reactor adapter ->
 // `<dir>/safe_client.wasm`, then `jco transpile` -> `<dir>/js/`.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
@@ -14,48 +16,31 @@ const log = (/** @type {string} */ msg) => process.stderr.write(`[build] ${msg}\
 const mtime = (/** @type {string} */ p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 
 /**
- * A core module without its `name` custom section (the Rust function names: about half a MiB
- * of the component, which only profiles and backtraces read). Every other section is kept as
- * it is, so function indices do not change.
+ * The core module through binaryen's optimiser (`wasm-opt`, Debian's `binaryen`, installed by
+ * scripts/setup.sh): `-Oz`, and without its function names (about half a MiB, which only
+ * profiles and backtraces read) or producer notes. Its custom sections (the component type
+ * wit-bindgen embeds) are kept.
  * @param {Uint8Array} module
  * @returns {Uint8Array}
  */
-export function withoutNames(module) {
-  /** @param {number} at @returns {[number, number]} the value and where it ends */
-  const leb = (at) => {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = /** @type {number} */ (module[at++]);
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (byte < 0x80) return [value, at];
-    }
-  };
-  /** @type {Uint8Array[]} */
-  const kept = [module.subarray(0, 8)];
-  let at = 8;
-  while (at < module.length) {
-    const start = at;
-    const [size, body] = leb(at + 1);
-    const end = body + size;
-    if (end > module.length) throw new Error('a truncated section in the core module');
-    let name = '';
-    if (module[start] === 0) {
-      const [len, text] = leb(body);
-      name = new TextDecoder().decode(module.subarray(text, text + len));
-    }
-    if (name !== 'name') kept.push(module.subarray(start, end));
-    at = end;
+function optimised(module) {
+  const dir = mkdtempSync(join(tmpdir(), 'safe-wasi-wasm-opt-'));
+  try {
+    const [input, output] = [join(dir, 'in.wasm'), join(dir, 'out.wasm')];
+    writeFileSync(input, module);
+    execFileSync('wasm-opt', ['-Oz', '--strip-debug', '--strip-producers', input, '-o', output], { stdio: 'inherit' });
+    return readFileSync(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return Buffer.concat(kept);
 }
 
 /**
  * The component and its bindings, when the core module changed.
  * @param {string} core the core module built by cargo
  * @param {string} dir where to write `safe_client.wasm` and `js/`
- * @param {{ keepNames?: boolean }} [options] keep the function names (for profiles)
+ * @param {{ keepNames?: boolean }} [options] keep the module as cargo built it, function names
+ *   and all (for profiles and the fault-injection build), instead of {@link optimised}
  */
 export async function componentAndBindings(core, dir, { keepNames = false } = {}) {
   const component = join(dir, 'safe_client.wasm');
@@ -64,7 +49,7 @@ export async function componentAndBindings(core, dir, { keepNames = false } = {}
   // The WASI preview1 reactor adapter ships inside jco (a direct devDependency).
   const adapter = join(root, 'node_modules', '@bytecodealliance', 'jco', 'lib', 'wasi_snapshot_preview1.reactor.wasm');
   const module = readFileSync(core);
-  const bytes = await componentNew(keepNames ? module : withoutNames(module), [['wasi_snapshot_preview1', readFileSync(adapter)]]);
+  const bytes = await componentNew(keepNames ? module : optimised(module), [['wasi_snapshot_preview1', readFileSync(adapter)]]);
   mkdirSync(dir, { recursive: true });
   writeFileSync(component, bytes);
   log(`component: ${component} (${(bytes.length / 1024).toFixed(0)} KiB)`);

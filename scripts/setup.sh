@@ -28,6 +28,8 @@ elif ! cargo clippy --version >/dev/null 2>&1 || ! cargo fmt --version >/dev/nul
   log "adding rustup's clippy and rustfmt components"
   rustup component add clippy rustfmt
 fi
+# The component build's `wasm-opt -Oz` (scripts/component.mjs).
+command -v wasm-opt >/dev/null 2>&1 || need_apt+=(binaryen)
 # The browser tests (tests/browser*.e2e.test.ts) drive Debian's Chromium through playwright-core.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # The WAN tests (tests/wan.e2e.test.ts, bench/wan.mjs) make network namespaces and TUN devices
