@@ -14,9 +14,9 @@ cargo(['test', '--locked', '--profile', 'native', '-p', 'safe-node', '-p', 'safe
   SAFE_WASMTIME_CACHE: join(root, 'target', 'wasmtime-cache'),
 });
 // In the profile of the fault-injection build (Cargo.toml), so they share std and dependencies.
-// Node runs them with --single-threaded (no background compile or GC threads): on a loaded
-// machine node crashed (SIGSEGV) at exit after a large test binary had passed, five times in six
-// with two running at once, never with this flag (and the tests take as long).
+// Node runs them with --single-threaded (no background compile or GC threads), which made a
+// crash of node at exit (SIGSEGV, after a test binary had passed) rarer but did not end it;
+// scripts/wasi-run.mjs explains what did.
 cargo(['test', '--locked', '--profile', 'wasm-test', '-p', 'safe-types', '-p', 'safe-client', '--target', WASM_TARGET, ...toolchain.testStd], {
   CARGO_TARGET_WASM32_WASIP1_RUNNER: `node --no-warnings --single-threaded ${join(root, 'scripts', 'wasi-run.mjs')}`,
 });
