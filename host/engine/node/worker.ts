@@ -6,29 +6,35 @@
  * component's CPU work never stalls the main event loop.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
 import { debug } from '../../core/debug.js';
 import type { DriverHost, LentSocket } from '../driver.js';
 import type { EngineOptions, FromWorker } from '../protocol.js';
 import { serveEngine, type InstantiateFn } from '../serve.js';
+import type { CoreModules, LentModules } from './modules.js';
 import { startProfile } from './profile.js';
 import { UdpSocket } from '../sockets.js';
 import { ByteSource, fileSource, listedFileSource } from '../sources.js';
 import { wasiImports } from '../wasi.js';
 
 const port = parentPort!;
-const { options } = workerData as { options: EngineOptions };
-/**
- * The component's bindings: `pkg/js/safe_client.js`, or (for tests of the hosts against another
- * build, such as the fault-injection one in `pkg/faults/`) the file `SAFE_WASI_COMPONENT` names.
- */
-const entry = process.env['SAFE_WASI_COMPONENT']
-  ? pathToFileURL(resolve(process.env['SAFE_WASI_COMPONENT']))
-  : new URL('../../../pkg/js/safe_client.js', import.meta.url);
+const data = workerData as { options: EngineOptions; entry: string; modules: MessagePort };
+const { options } = data;
+/** The component's bindings (./modules.ts `componentEntry`, resolved by the main thread). */
+const entry = new URL(data.entry);
 const bindings = new URL('./', entry);
+/**
+ * The core modules the main thread compiled for the whole process; if it could not, this worker
+ * compiles them itself (and fails with the compiler's own error if they are broken).
+ */
+const lent = new Promise<CoreModules>((resolve) => {
+  data.modules.once('message', (message: LentModules) => {
+    data.modules.close();
+    if (!message.ok) debug('the shared component modules did not compile (%s): compiling in the worker', message.message);
+    resolve(message.ok ? message.modules : {});
+  });
+});
 const stopProfile = await startProfile(process.env['SAFE_WASI_CPU_PROFILE']);
 
 const host: DriverHost = {
@@ -66,7 +72,7 @@ await serveEngine({
   ...(stopProfile ? { beforeClose: stopProfile } : {}),
   load: async () => ({
     instantiate: ((await import(entry.href)) as { instantiate: InstantiateFn }).instantiate,
-    compile: async (name) => WebAssembly.compile(await readFile(new URL(name, bindings))),
+    compile: async (name) => (await lent)[name] ?? WebAssembly.compile(await readFile(new URL(name, bindings))),
   }),
   imports: { ...wasiImports(), 'safe:client/datagram': { UdpSocket }, 'safe:client/source': { ByteSource } },
   host,
