@@ -6,8 +6,8 @@ mod common;
 
 use bytes::Bytes;
 use common::{
-    client_endpoint, connect, connect_as, connect_to, exchange, request, start_node, test_config,
-    within, CALM,
+    client_endpoint, connect, connect_as, connect_from, connect_to, exchange, request, start_node,
+    test_config, within, CALM,
 };
 use futures::future::join_all;
 use safe_node::{Node, NodeConfig, NodeIdentity};
@@ -87,8 +87,7 @@ async fn bulk_reads_on_loopback_keep_the_large_datagrams_mtu_discovery_found() {
         let root = tempfile::tempdir().expect("temp dir");
         let node = start_node(root.path()).await;
         let endpoint = large_datagram_client_endpoint();
-        let info = node.info();
-        let connection = connect(&endpoint, info.addr, info.id).await.expect("handshake succeeds");
+        let connection = connect_from(&endpoint, &node).await;
         let content = content(MAX_CHUNK_SIZE, 7);
         let address = put(&connection, content.clone()).await;
         // Discovery settles within a few round trips; the first read gives it time.

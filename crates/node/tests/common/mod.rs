@@ -113,9 +113,14 @@ pub async fn connect(
 /// A plain client connected to `node`, with its endpoint kept alive alongside the connection.
 pub async fn connect_to(node: &RunningNode) -> (Endpoint, Connection) {
     let endpoint = client_endpoint();
-    let info = node.info();
-    let connection = connect(&endpoint, info.addr, info.id).await.expect("handshake succeeds");
+    let connection = connect_from(&endpoint, node).await;
     (endpoint, connection)
+}
+
+/// Connects from `endpoint` to `node`, expecting its id.
+pub async fn connect_from(endpoint: &Endpoint, node: &RunningNode) -> Connection {
+    let info = node.info();
+    connect(endpoint, info.addr, info.id).await.expect("handshake succeeds")
 }
 
 /// Sends `request` on a new stream and returns the node's response.
