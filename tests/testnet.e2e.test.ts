@@ -37,6 +37,18 @@ afterAll(async () => {
   home.remove();
 });
 
+/** Whether the process runs: alive and not a zombie its new parent has yet to reap. */
+function running(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    // /proc/<pid>/stat: `pid (comm) state ...`; comm may hold spaces or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 describe('safe testnet', () => {
   it('starts a network of 11 nodes by default, writes the contacts file, and returns', async () => {
     // Port 0 lets the system pick ports, so parallel machines and leftovers cannot collide.
@@ -120,6 +132,35 @@ describe('safe testnet', () => {
     expect(pids.length).toBeGreaterThan(0);
     expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
     expect(readState(dir)).toBeUndefined();
+  });
+
+  it('a network started through the launcher API stops when the process that started it is killed', async () => {
+    const dir = join(home.path, 'orphaned');
+    const launcher = new URL('../dist/testnet/launcher.js', import.meta.url).href;
+    const script = `const { startTestnet } = await import(${JSON.stringify(launcher)});
+      const t = await startTestnet({ nodes: 3, replicas: 2, basePort: 0, dir: ${JSON.stringify(dir)}, contactsFile: null });
+      console.log(JSON.stringify(t.nodes.map((n) => n.pid)));
+      setInterval(() => {}, 60_000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out) as number[]);
+      });
+      child.once('exit', (code) => reject(new Error(`the launcher exited with ${code} before printing its nodes`)));
+    });
+    expect(pids).toHaveLength(3);
+    expect(pids.filter(running)).toEqual(pids);
+    // SIGKILL: the process runs no handler of its own, so only the nodes can notice.
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 20_000;
+    while (pids.some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(pids.filter(running)).toEqual([]);
+    // They stopped cleanly, for the reason the launcher arranged, not by a signal.
+    for (const node of ['node-1', 'node-2', 'node-3']) {
+      expect(readFileSync(join(dir, node, 'node.log'), 'utf8')).toMatch(/stopping signal="stdin closed"/);
+    }
   });
 
   it('explains its usage', async () => {

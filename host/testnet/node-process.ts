@@ -92,10 +92,14 @@ export class NodeProcess {
     if (options.faucet) args.push('--faucet');
     for (const contact of options.bootstrap ?? []) args.push('--bootstrap', contact);
     args.push(...(options.extraArgs ?? []));
+    // A node this process waits for stops when this process exits, however it exits (a killed
+    // benchmark or test leaves no network behind): its stdin is a pipe nothing writes to, which
+    // ends when this process does.
+    if (!options.detached) args.push('--stop-with-stdin');
     const log = openSync(join(options.root, 'node.log'), 'a');
     const prefix = options.prefix ?? [];
     const [command, ...commandArgs] = [...prefix, bin, ...args] as [string, ...string[]];
-    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', log], detached: options.detached ?? false });
+    const child = spawn(command, commandArgs, { stdio: [options.detached ? 'ignore' : 'pipe', 'pipe', log], detached: options.detached ?? false });
     closeSync(log);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const ready = await new Promise<ReadyLine>((resolve, reject) => {

@@ -1,10 +1,11 @@
-//! `safe-node`: runs one Safe Network node until SIGTERM or SIGINT.
+//! `safe-node`: runs one Safe Network node until SIGTERM or SIGINT (or, with
+//! `--stop-with-stdin`, until its standard input ends).
 //!
 //! Logs go to stderr (`RUST_LOG` filters them, default `info`). Once the node is a member of its
 //! network, one JSON line is printed to stdout (see [`safe_node::ReadyRecord`]) so a launcher can
 //! learn its id and port.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,7 +27,7 @@ use tracing_subscriber::EnvFilter;
 /// When the node is ready (a member of its network) it prints one line of JSON to stdout:
 /// {"event":"listening","id":"<64 hex>","addr":"<ip:port>","public_key":"<64 hex>"}
 /// and writes the same to <ROOT>/node.json. It keeps <ROOT>/status.json current and stops
-/// cleanly on SIGTERM or SIGINT.
+/// cleanly on SIGTERM or SIGINT, or with --stop-with-stdin when its standard input ends.
 #[derive(Debug, Parser)]
 #[command(name = "safe-node", version)]
 struct Args {
@@ -63,6 +64,11 @@ struct Args {
     /// Misbehave on purpose, to test clients against a faulty node. May be repeated.
     #[arg(long, value_name = "FAULT", value_enum)]
     fault: Vec<Fault>,
+
+    /// Also stop cleanly when standard input ends: a launcher gives its nodes a pipe it never
+    /// writes to, so that they stop when it exits, however it exits (even killed).
+    #[arg(long)]
+    stop_with_stdin: bool,
 }
 
 impl Args {
@@ -87,6 +93,7 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let stop_with_stdin = args.stop_with_stdin;
     tracing_subscriber::fmt()
         .with_writer(io::stderr)
         .with_ansi(io::stderr().is_terminal())
@@ -96,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     // Installed before the ready line is printed, so a launcher may signal as soon as it reads it.
-    let stop = stop_signal().context("cannot install signal handlers")?;
+    let stop = stop_signal(stop_with_stdin).context("cannot install signal handlers")?;
     let mut stop = std::pin::pin!(stop);
 
     let node = tokio::select! {
@@ -122,8 +129,19 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves with the signal's name when SIGTERM or SIGINT arrives.
-fn stop_signal() -> io::Result<impl std::future::Future<Output = &'static str>> {
+/// Resolves with the signal's name when SIGTERM or SIGINT arrives, or (`with_stdin`) with
+/// "stdin closed" when standard input ends.
+fn stop_signal(with_stdin: bool) -> io::Result<impl std::future::Future<Output = &'static str>> {
+    let stdin = with_stdin.then(stdin_closed);
+    let stdin = async move {
+        match stdin {
+            // A dropped sender also means the reading thread is gone: stop all the same.
+            Some(closed) => {
+                let _ = closed.await;
+            }
+            None => std::future::pending().await,
+        }
+    };
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -133,15 +151,38 @@ fn stop_signal() -> io::Result<impl std::future::Future<Output = &'static str>> 
             tokio::select! {
                 _ = terminate.recv() => "SIGTERM",
                 _ = interrupt.recv() => "SIGINT",
+                () = stdin => "stdin closed",
             }
         })
     }
     #[cfg(not(unix))]
     {
-        Ok(async {
-            // Nothing more can be done if waiting for Ctrl-C fails; stop as if it came.
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
+        Ok(async move {
+            tokio::select! {
+                // Nothing more can be done if waiting for Ctrl-C fails; stop as if it came.
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                () = stdin => "stdin closed",
+            }
         })
     }
+}
+
+/// Completes when standard input ends (or fails), read to its end and discarded on a thread of
+/// its own, since a read of stdin blocks.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (closed, on_closed) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut stdin = io::stdin().lock();
+        let mut discard = [0u8; 512];
+        loop {
+            match stdin.read(&mut discard) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = closed.send(());
+    });
+    on_closed
 }
