@@ -150,13 +150,19 @@ describe('safe testnet', () => {
       });
       child.once('exit', (code) => reject(new Error(`the launcher exited with ${code} before printing its nodes`)));
     });
-    expect(pids).toHaveLength(3);
-    expect(pids.filter(running)).toEqual(pids);
-    // SIGKILL: the process runs no handler of its own, so only the nodes can notice.
-    child.kill('SIGKILL');
-    const deadline = Date.now() + 20_000;
-    while (pids.some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(pids.filter(running)).toEqual([]);
+    try {
+      expect(pids).toHaveLength(3);
+      expect(pids.filter(running)).toEqual(pids);
+      // SIGKILL: the process runs no handler of its own, so only the nodes can notice.
+      child.kill('SIGKILL');
+      const deadline = Date.now() + 20_000;
+      while (pids.some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(pids.filter(running)).toEqual([]);
+    } finally {
+      // Whatever the outcome, this test leaves nothing running.
+      child.kill('SIGKILL');
+      for (const pid of pids.filter(running)) process.kill(pid, 'SIGKILL');
+    }
     // They stopped cleanly, for the reason the launcher arranged, not by a signal.
     for (const node of ['node-1', 'node-2', 'node-3']) {
       expect(readFileSync(join(dir, node, 'node.log'), 'utf8')).toMatch(/stopping signal="stdin closed"/);
